@@ -1,0 +1,11 @@
+// Signal names for `kill`: "SIGKILL", "KILL", "kill", "9", and realtime "RTMIN+3".
+#pragma once
+
+#include <string_view>
+
+namespace cove::cli {
+
+// 0 when unknown.
+int signal_from_name(std::string_view name);
+
+}  // namespace cove::cli

@@ -1,0 +1,66 @@
+// The public facade of libcove: one struct of options per command and one function each.
+// The CLI (runtime/cli) is a thin layer over this; the library never prints (except through
+// cove::log) and never exits.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/base/error.hpp"
+
+namespace cove {
+
+struct GlobalOptions {
+    std::string root = "/run/cove";
+    bool systemd_cgroup = false;
+};
+
+struct CreateOptions {
+    std::string bundle = ".";
+    std::string console_socket;
+    std::string pid_file;
+    int preserve_fds = 0;
+    bool no_pivot = false;
+    bool no_new_keyring = false;
+};
+
+struct RunOptions {
+    CreateOptions create;
+    bool detach = false;
+    bool keep = false;
+};
+
+struct ExecOptions {
+    std::string process_file;  // --process: a JSON process object
+    std::vector<std::string> args;
+    bool tty = false;
+    bool detach = false;
+    std::string pid_file;
+    std::string console_socket;
+    std::string cwd;
+    std::vector<std::string> env;
+    std::optional<std::string> user;  // "uid[:gid]"
+    std::vector<uint32_t> additional_gids;
+    std::vector<std::string> caps;
+    bool no_new_privs = false;
+    int preserve_fds = 0;
+};
+
+Status create(const GlobalOptions& g, const std::string& id, const CreateOptions& o);
+Status start(const GlobalOptions& g, const std::string& id);
+// Returns the exit status of the container's process (128+N after signal N); 0 with detach.
+Result<int> run(const GlobalOptions& g, const std::string& id, const RunOptions& o);
+Status kill(const GlobalOptions& g, const std::string& id, int signal, bool all);
+Status remove(const GlobalOptions& g, const std::string& id, bool force);
+Result<nlohmann::json> state(const GlobalOptions& g, const std::string& id);
+// The OCI state of every container under root.
+Result<std::vector<nlohmann::json>> list(const GlobalOptions& g);
+Result<std::vector<pid_t>> pids(const GlobalOptions& g, const std::string& id);
+Result<int> exec(const GlobalOptions& g, const std::string& id, const ExecOptions& o);
+
+}  // namespace cove
