@@ -8,7 +8,8 @@
 #  3. Starts a private containerd and a private dockerd (on containerd) in the background, unless
 #     they already run: sockets, configs, logs and pid files under $COVE_CLIENTS_STATE, stores
 #     under $COVE_CLIENTS_DATA. dockerd gets the runtime under test as runtime "cove".
-#  4. Builds the busybox image archive the tests load (nothing downloaded).
+#  4. Removes containers an interrupted earlier run left in those stores.
+#  5. Builds the busybox image archive the tests load (nothing downloaded).
 #
 # A daemon that cannot start here is recorded in $STATE/<client>.unavailable with the reason; the
 # tests then skip with that reason. .ci/clients-teardown.sh stops what this script started.
@@ -219,7 +220,10 @@ setup_podman
 setup_containerd
 setup_docker
 
-# 4. the image archive (the tests load it into each client's store on first use)
+# 4. start from empty stores: remove containers an earlier, interrupted run left behind
+COVE_CLIENTS_STATE="$STATE" COVE_CLIENTS_DATA="$DATA" "$REPO_ROOT/.ci/clients-teardown.sh" --containers-only
+
+# 5. the image archive (the tests load it into each client's store on first use)
 # shellcheck source=../bats/clients/helpers.bash
 COVE_CLIENTS_STATE="$STATE" COVE_CLIENTS_DATA="$DATA" bash -c \
     "source '$REPO_ROOT/bats/clients/helpers.bash' && ensure_image_archive"

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# .ci/clients-teardown.sh: undo .ci/clients-setup.sh. Removes the containers of the suite's
-# stores, then stops the dockerd and containerd that the setup started (by the PIDs it
-# recorded, and only if those PIDs still run that daemon). With --purge, also deletes the
-# stores ($COVE_CLIENTS_DATA) and the state dir ($COVE_CLIENTS_STATE). Packages stay installed.
+# .ci/clients-teardown.sh [--purge | --containers-only]: undo .ci/clients-setup.sh. Removes the
+# containers of the suite's stores, then stops the dockerd and containerd that the setup started
+# (by the PIDs it recorded, and only if those PIDs still run that daemon). --purge also deletes
+# the stores ($COVE_CLIENTS_DATA) and the state dir ($COVE_CLIENTS_STATE); --containers-only
+# stops nothing (the setup script uses it to start from empty stores). Packages stay installed.
 set -uo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${COVE_CLIENTS_STATE:-/run/cove-clients}"
 DATA="${COVE_CLIENTS_DATA:-/var/lib/cove-clients}"
-PURGE=0
-[[ ${1:-} == --purge ]] && PURGE=1
+PURGE=0 ONLY_CONTAINERS=0
+case ${1:-} in
+    --purge) PURGE=1 ;;
+    --containers-only) ONLY_CONTAINERS=1 ;;
+    "") ;;
+    *)
+        echo "usage: $0 [--purge | --containers-only]" >&2
+        exit 2
+        ;;
+esac
 
 log() { echo "clients-teardown: $*" >&2; }
 
@@ -23,9 +31,9 @@ our_pid() {
 
 # stop_pid PID NAME: SIGTERM, wait up to 20 s, then SIGKILL.
 stop_pid() {
-    local pid=$1 i
+    local pid=$1
     kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 200); do
+    for _ in $(seq 200); do
         kill -0 "$pid" 2>/dev/null || {
             log "$2 ($pid) stopped"
             return 0
@@ -43,19 +51,20 @@ CTR=(ctr --address "$STATE/containerd/containerd.sock")
 #    container that cannot be deleted is reported, and left.
 if dpid=$(our_pid "$STATE/docker/pid" dockerd); then
     ids=$("${DOCKER[@]}" ps -aq 2>/dev/null)
+    # shellcheck disable=SC2086 # one ID per word
     [[ -z $ids ]] || "${DOCKER[@]}" rm -f $ids >/dev/null || log "could not remove docker containers: $ids"
 fi
 if cpid=$(our_pid "$STATE/containerd/pid" containerd); then
-    for ns in cove-test; do
-        for t in $("${CTR[@]}" -n "$ns" tasks ls -q 2>/dev/null); do
-            "${CTR[@]}" -n "$ns" tasks kill -s KILL "$t" >/dev/null 2>&1
-            sleep 0.2
-            "${CTR[@]}" -n "$ns" tasks rm -f "$t" >/dev/null 2>&1
-        done
-        ids=$("${CTR[@]}" -n "$ns" containers ls -q 2>/dev/null)
-        [[ -z $ids ]] || "${CTR[@]}" -n "$ns" containers rm $ids >/dev/null ||
-            log "could not remove containerd containers: $ids"
+    ns=cove-test # the namespace of bats/clients/containerd.bats (docker cleans up its own)
+    for t in $("${CTR[@]}" -n "$ns" tasks ls -q 2>/dev/null); do
+        "${CTR[@]}" -n "$ns" tasks kill -s KILL "$t" >/dev/null 2>&1
+        sleep 0.2
+        "${CTR[@]}" -n "$ns" tasks rm -f "$t" >/dev/null 2>&1
     done
+    ids=$("${CTR[@]}" -n "$ns" containers ls -q 2>/dev/null)
+    # shellcheck disable=SC2086 # one ID per word
+    [[ -z $ids ]] || "${CTR[@]}" -n "$ns" containers rm $ids >/dev/null ||
+        log "could not remove containerd containers: $ids"
 fi
 if [[ -f $STATE/podman/containers.conf ]] && command -v podman >/dev/null; then
     pm=(env CONTAINERS_CONF="$STATE/podman/containers.conf" podman --root "$DATA/podman/storage"
@@ -63,6 +72,8 @@ if [[ -f $STATE/podman/containers.conf ]] && command -v podman >/dev/null; then
     "${pm[@]}" pod rm -fa -t 0 >/dev/null 2>&1
     "${pm[@]}" rm -fa -t 0 >/dev/null 2>&1 || log "could not remove all podman containers"
 fi
+
+((ONLY_CONTAINERS)) && exit 0
 
 # 2. daemons: dockerd first (it uses containerd), then containerd, then the shims that our
 #    containerd started and that outlived their containers (found by our socket path).

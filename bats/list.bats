@@ -46,7 +46,7 @@ function field_offsets() {
 }
 
 @test "list: a root that does not exist yet is empty" {
-	cove -0 --root "$COVE_TESTDIR/not-yet" list
+	run -0 "$COVE" --root "$COVE_TESTDIR/not-yet" list
 	[[ "${lines[0]}" =~ ^ID\ +PID\ +STATUS\ +BUNDLE\ +CREATED\ +OWNER$ ]]
 	[ "${#lines[@]}" -eq 1 ]
 }
@@ -95,8 +95,8 @@ function field_offsets() {
 	[ "$(jq -r 'length' <<<"$output")" = 3 ]
 	[ "$(jq -r 'map(.id) | join(" ")' <<<"$output")" = "$CT-a $CT-b $CT-c" ]
 	[ "$(jq -r 'map(.status) | join(" ")' <<<"$output")" = "running created stopped" ]
-	[ "$(jq -r '.[0] | keys_unsorted | join(" ")' <<<"$output")" = \
-		"ociVersion id pid status bundle rootfs created owner" ]
+	[ "$(jq -r '.[0] | keys | join(" ")' <<<"$output")" = \
+		"bundle created id ociVersion owner pid rootfs status" ]
 	[ "$(jq -r '.[0].owner' <<<"$output")" = root ]
 	[ "$(jq -r '.[0].rootfs' <<<"$output")" = "$BUNDLE/rootfs" ]
 	[ "$(jq -r '.[2].pid' <<<"$output")" = 0 ]

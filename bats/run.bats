@@ -10,6 +10,15 @@ load helpers
 	[ ! -e "$COVE_ROOT/$CT" ]
 }
 
+@test "run: a process that exits at once, ten times in a row" {
+	# Catches races between start and the process exiting.
+	update_config '.process.args = ["sh", "-c", "exit 3"]'
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		cove -3 run "$CT"
+	done
+}
+
 @test "run: exit code of sh -c 'exit 42'" {
 	update_config '.process.args = ["sh", "-c", "exit 42"]'
 	cove -42 run "$CT"
@@ -147,5 +156,5 @@ load helpers
 
 @test "run with a missing id is a usage error" {
 	cove ! run
-	[[ "$output" == *"container id"* || "$output" == *"requires"* || "$output" == *"Usage"* || "$output" == *"usage"* ]]
+	[[ "$output" == *"container id"* || "$output" == *"container-id"* || "$output" == *"requires"* || "$output" == *[Uu]sage* ]]
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2016 # variables used by the .bats files; snippets for sh -c
 # bats/clients/helpers.bash: shared setup for the real-client tests (podman, containerd's ctr,
 # docker), each pointed at the OCI runtime in $COVE.
 #
@@ -12,9 +13,6 @@
 #   COVE_CLIENTS_STRICT   1 (or CI=true): a client whose daemon is simply not running fails
 #                         instead of skipping. A client that the setup script marked as unable
 #                         to start here is skipped, with the setup's recorded reason, in any mode.
-
-# A hung client fails its test instead of the whole lane (bats >= 1.7).
-export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
 
 CLIENTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$CLIENTS_DIR/../.." && pwd)"
@@ -66,7 +64,7 @@ runtime_for() {
     fi
     local dir
     dir="$(realpath -m "$COVE_TRACE")/$client"
-    mkdir -p "$dir/bin" "$dir/configs" "$dir/process"
+    mkdir -p "$dir/bin" "$dir/configs" "$dir/process" "$dir/resources"
     COVE_RT="$dir/bin/$(basename "$COVE")"
     cat >"$COVE_RT.tmp" <<EOF
 #!/bin/bash
@@ -74,10 +72,10 @@ runtime_for() {
 d='$dir'
 n=\$(date +%s.%N).\$\$
 { printf '%s\tcwd=%s\t' "\$n" "\$PWD"; printf '%q ' "\$@"; echo; } >>"\$d/calls.log"
-verb= bundle=. proc= prev=
+verb= bundle=. proc= res= prev=
 for a in "\$@"; do
-    case \$prev in --bundle|-b) bundle=\$a ;; --process|-p) proc=\$a ;; esac
-    case \$a in --bundle=*) bundle=\${a#--bundle=} ;; --process=*) proc=\${a#--process=} ;; esac
+    case \$prev in --bundle|-b) bundle=\$a ;; --process|-p) proc=\$a ;; --resources|-r) res=\$a ;; esac
+    case \$a in --bundle=*) bundle=\${a#--bundle=} ;; --process=*) proc=\${a#--process=} ;; --resources=*) res=\${a#--resources=} ;; esac
     if [[ -z \$verb && \$a != -* ]]; then
         case \$prev in --root|--log|--log-format|--criu) ;; *) verb=\$a ;; esac
     fi
@@ -86,6 +84,14 @@ done
 case \$verb in
     create|run) cp "\$bundle/config.json" "\$d/configs/\$n.json" 2>/dev/null ;;
     exec) [[ -n \$proc ]] && cp "\$proc" "\$d/process/\$n.json" 2>/dev/null ;;
+    update)
+        if [[ \$res == - ]]; then
+            cat >"\$d/resources/\$n.json"
+            exec <"\$d/resources/\$n.json"
+        elif [[ -n \$res ]]; then
+            cp "\$res" "\$d/resources/\$n.json" 2>/dev/null
+        fi
+        ;;
 esac
 exec '$COVE' "\$@"
 EOF
@@ -143,21 +149,26 @@ ensure_image_archive() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Clients. Each function is the client, pointed at this suite's private stores and sockets.
+# Clients. Each function is the client, pointed at this suite's private stores and sockets, under
+# a timeout (COVE_CLIENT_TIMEOUT seconds, default 90) so that a hung runtime fails its test
+# instead of hanging the lane. --foreground keeps the client in the terminal's process group (for
+# -t); the client is killed, not what it started (a conmon or shim then stays for teardown).
+
+client_timeout() { timeout --foreground -k 5 "${COVE_CLIENT_TIMEOUT:-90}" "$@"; }
 
 export CONTAINERS_CONF="$STATE/podman/containers.conf"
 pm() {
-    podman --root "$DATA/podman/storage" --runroot "$STATE/podman/run" \
+    client_timeout podman --root "$DATA/podman/storage" --runroot "$STATE/podman/run" \
         --runtime "$COVE_RT" "$@"
 }
 
 CTR_NS=cove-test
 ctrc() {
-    ctr --address "$STATE/containerd/containerd.sock" --namespace "$CTR_NS" "$@"
+    client_timeout ctr --address "$STATE/containerd/containerd.sock" --namespace "$CTR_NS" "$@"
 }
 
 dk() {
-    DOCKER_HOST="unix://$STATE/docker/docker.sock" "$DOCKER_CLI" "$@"
+    DOCKER_HOST="unix://$STATE/docker/docker.sock" client_timeout "$DOCKER_CLI" "$@"
 }
 
 # docker_use_runtime PATH: make dockerd's "cove" runtime point at PATH (a SIGHUP reload of
@@ -188,7 +199,7 @@ docker_use_runtime() {
 # status is CMD's.
 in_pty() {
     local cmd
-    cmd="$(declare -p COVE_RT DOCKER_CLI CTR_NS STATE DATA CONTAINERS_CONF); $(declare -f pm ctrc dk)
+    cmd="$(declare -p COVE_RT DOCKER_CLI CTR_NS STATE DATA CONTAINERS_CONF); $(declare -f client_timeout pm ctrc dk)
 $(printf '%q ' "$@")"
     /usr/bin/python3 "$CLIENTS_DIR/pty-run.py" bash -c "$cmd" </dev/null | tr -d '\r'
     return "${PIPESTATUS[0]}"

@@ -5,6 +5,7 @@ Input: a COVE_TRACE directory written by the wrapper of bats/clients/helpers.bas
   <client>/calls.log        one line per runtime call: time, cwd, argv (shell-quoted)
   <client>/configs/*.json   config.json of each create/run
   <client>/process/*.json   process.json of each `exec --process`
+  <client>/resources/*.json the resources of each `update --resources FILE|-`
 Output (stdout, Markdown): per client, the distinct command lines (IDs and paths normalised, with
 counts and one raw example each) and the config.json / process.json features that were used.
 
@@ -240,6 +241,11 @@ def summarise(client_dir, f):
         f.write(f"    - e.g. (cwd {by_verb[verb][0][3]}): `runtime {shlex.join(by_verb[verb][0][2])}`\n")
     f.write("\n### config.json features (create/run)\n\n")
     config_features(load_json_files(os.path.join(client_dir, "configs", "*.json")), f)
+    res = load_json_files(os.path.join(client_dir, "resources", "*.json"))
+    if res:
+        f.write(f"\n### update --resources ({len(res)})\n\n")
+        for r in res:
+            f.write(f"  - `{json.dumps(r, separators=(',', ':'))}`\n")
     procs = load_json_files(os.path.join(client_dir, "process", "*.json"))
     f.write(f"\n### exec --process files ({len(procs)})\n\n")
     if procs:

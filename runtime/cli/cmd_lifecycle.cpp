@@ -32,6 +32,7 @@ void add_run(CLI::App& app, Cli& cli) {
     add_create_flags(*cmd, o->create);
     cmd->add_flag("-d,--detach", o->detach, "detach from the container's process");
     cmd->add_flag("--keep", o->keep, "do not delete the container after it exits");
+    cmd->add_flag("--no-subreaper", o->no_subreaper, "ignored: cove does not need a subreaper");
     cmd->callback([&cli, o, id] {
         auto r = run(cli.global, *id, *o);
         cli.exit_code = r ? *r : fail(r.error());

@@ -19,7 +19,7 @@
 namespace cove::cli {
 namespace {
 
-void print_json(const nlohmann::json& j) {
+void print_json(const nlohmann::ordered_json& j) {
     std::string s = j.dump(2) + "\n";
     std::fputs(s.c_str(), stdout);
 }
@@ -163,7 +163,7 @@ void add_list(CLI::App& app, Cli& cli) {
                     std::printf("%s\n", j["id"].get<std::string>().c_str());
                 }
             } else if (*format == "json") {
-                std::string s = nlohmann::json(all).dump() + "\n";
+                std::string s = nlohmann::ordered_json(all).dump() + "\n";
                 std::fputs(all.empty() ? "null\n" : s.c_str(), stdout);
             } else {
                 std::vector<std::vector<std::string>> rows = {
@@ -221,7 +221,7 @@ void add_kill(CLI::App& app, Cli& cli) {
     cmd->callback([&cli, id, sig, all] {
         guard(cli, [&]() -> Status {
             int n = signal_from_name(*sig);
-            if (n <= 0) {
+            if (n < 0) {
                 return make_error("invalid signal \"" + *sig + "\"");
             }
             return kill(cli.global, *id, n, *all);

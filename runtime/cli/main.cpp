@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
     Cli cli;
     CLI::App app{"cove: an OCI container runtime (runc-compatible)", "cove"};
     app.require_subcommand(0, 1);
+    // runc's help headings, which scripts (and our bats) look for; subcommands inherit them.
+    // urfave/cli (runc) lets a repeated flag override the earlier one.
+    app.option_defaults()->group("OPTIONS")->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.set_version_flag("-v,--version", version_text());
     app.add_flag("--debug", cli.debug, "enable debug logging");
     app.add_option("--log", cli.log_path, "log file path (default: stderr)");
@@ -60,6 +63,12 @@ int main(int argc, char** argv) {
     add_exec(app, cli);
     add_spec(app, cli);
     add_features(app, cli);
+    add_cgroup_commands(app, cli);
+    app.get_help_ptr()->group("OPTIONS");
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        sub->group("COMMANDS");
+        sub->get_help_ptr()->group("OPTIONS");
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -12,7 +12,8 @@ namespace cove::cli {
 
 int signal_from_name(std::string_view name) {
     if (auto n = str::parse_int(name)) {
-        return *n > 0 && *n < NSIG ? static_cast<int>(*n) : 0;
+        // 0 is valid: it checks that the process exists.
+        return *n >= 0 && *n < NSIG ? static_cast<int>(*n) : -1;
     }
     std::string up;
     for (char c : name) {
@@ -23,11 +24,11 @@ int signal_from_name(std::string_view name) {
     }
     if (str::starts_with(up, "RTMIN+")) {
         auto n = str::parse_int(up.substr(6));
-        return n && SIGRTMIN + *n <= SIGRTMAX ? SIGRTMIN + static_cast<int>(*n) : 0;
+        return n && SIGRTMIN + *n <= SIGRTMAX ? SIGRTMIN + static_cast<int>(*n) : -1;
     }
     if (str::starts_with(up, "RTMAX-")) {
         auto n = str::parse_int(up.substr(6));
-        return n && SIGRTMAX - *n >= SIGRTMIN ? SIGRTMAX - static_cast<int>(*n) : 0;
+        return n && SIGRTMAX - *n >= SIGRTMIN ? SIGRTMAX - static_cast<int>(*n) : -1;
     }
     for (int i = 1; i < NSIG; ++i) {
         const char* abbrev = ::sigabbrev_np(i);
@@ -41,7 +42,7 @@ int signal_from_name(std::string_view name) {
     if (up == "RTMAX") {
         return SIGRTMAX;
     }
-    return 0;
+    return -1;
 }
 
 }  // namespace cove::cli

@@ -5,7 +5,7 @@
 
 namespace cove::cli {
 
-// 0 when unknown.
+// -1 when unknown; "0" is 0 (an existence check, as kill(2)).
 int signal_from_name(std::string_view name);
 
 }  // namespace cove::cli

@@ -33,6 +33,7 @@ struct RunOptions {
     CreateOptions create;
     bool detach = false;
     bool keep = false;
+    bool no_subreaper = false;
 };
 
 struct ExecOptions {
@@ -48,6 +49,7 @@ struct ExecOptions {
     std::vector<uint32_t> additional_gids;
     std::vector<std::string> caps;
     bool no_new_privs = false;
+    bool ignore_paused = false;
     int preserve_fds = 0;
 };
 
@@ -57,9 +59,9 @@ Status start(const GlobalOptions& g, const std::string& id);
 Result<int> run(const GlobalOptions& g, const std::string& id, const RunOptions& o);
 Status kill(const GlobalOptions& g, const std::string& id, int signal, bool all);
 Status remove(const GlobalOptions& g, const std::string& id, bool force);
-Result<nlohmann::json> state(const GlobalOptions& g, const std::string& id);
+Result<nlohmann::ordered_json> state(const GlobalOptions& g, const std::string& id);
 // The OCI state of every container under root.
-Result<std::vector<nlohmann::json>> list(const GlobalOptions& g);
+Result<std::vector<nlohmann::ordered_json>> list(const GlobalOptions& g);
 Result<std::vector<pid_t>> pids(const GlobalOptions& g, const std::string& id);
 Result<int> exec(const GlobalOptions& g, const std::string& id, const ExecOptions& o);
 

@@ -180,7 +180,10 @@ Result<Created> create_container(const GlobalOptions& g, const std::string& id,
     COVE_TRY(cg->create(), "cgroup");
     ScopeExit remove_cgroup([&] { (void)cg->destroy(); });
 
-    if (::mkfifo(dir.fifo_path().c_str(), 0622) != 0) {
+    // 0622 whatever the umask: the init may have switched to process.user before it opens
+    // the fifo for writing (through /proc/self/fd, so the 0700 state dir is no obstacle).
+    if (::mkfifo(dir.fifo_path().c_str(), 0622) != 0 ||
+        ::chmod(dir.fifo_path().c_str(), 0622) != 0) {
         return sys_error("mkfifo " + dir.fifo_path());
     }
     UniqueFd fifo(::open(dir.fifo_path().c_str(), O_PATH | O_CLOEXEC));
@@ -188,6 +191,9 @@ Result<Created> create_container(const GlobalOptions& g, const std::string& id,
         return sys_error("open " + dir.fifo_path());
     }
     UniqueFd console;
+    if (!s.process->terminal && !o.console_socket.empty()) {
+        return make_error("--console-socket given but process.terminal is false");
+    }
     if (s.process->terminal && console_fd < 0) {
         if (o.console_socket.empty()) {
             return make_error("process.terminal is true but --console-socket is not given");
@@ -211,6 +217,7 @@ Result<Created> create_container(const GlobalOptions& g, const std::string& id,
     ia.new_userns = nsp.new_userns;
     ia.new_cgroupns = nsp.new_cgroupns;
     ia.new_timens = nsp.new_timens;
+    ia.new_netns = (nsp.clone_flags & CLONE_NEWNET) != 0;
     ia.preserve_fds = o.preserve_fds;
     ia.cgroup_paths = cg->paths();
     ia.seccomp = seccomp ? &*seccomp : nullptr;
@@ -263,6 +270,7 @@ Result<Created> create_container(const GlobalOptions& g, const std::string& id,
     st.annotations = s.annotations;
     st.config = spec::to_json(s);
     st.cgroup = cg->to_json();
+    log::debug("create " + id + ": init is pid " + std::to_string(pid) + ", bundle " + bundle);
     COVE_TRY(drive_child(sp.parent.get(), s, hook_state(st, "creating")), "");
     COVE_TRY(dir.save(st), "");
     COVE_TRY(write_pid_file(o.pid_file, pid), "");

@@ -181,6 +181,8 @@ Status exec_steps(const ExecChild& c) {
     }
     COVE_ASSIGN(std::string exe, process::find_executable(p.args[0], env), "");
     ::syscall(SYS_close_range, 3 + c.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+    // The `cove exec -d` parent exits right away; the process must outlive it.
+    ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     if (c.seccomp != nullptr && p.no_new_privileges) {
         COVE_TRY(security::load_seccomp(*c.seccomp), "seccomp");
     }

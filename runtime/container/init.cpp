@@ -7,12 +7,16 @@
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include "runtime/base/fs.hpp"
 #include "runtime/container/hooks.hpp"
@@ -56,6 +60,24 @@ Status unshare_late(const InitArgs& a) {
     return {};
 }
 
+// A new network namespace starts with lo down; runc brings it up.
+Status loopback_up(const InitArgs& a) {
+    if (!a.new_netns) {
+        return {};
+    }
+    UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    struct ifreq ifr {};
+    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    if (!s || ::ioctl(s.get(), SIOCGIFFLAGS, &ifr) != 0) {
+        return sys_error("network: get lo flags");
+    }
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) != 0) {
+        return sys_error("network: bring lo up");
+    }
+    return {};
+}
+
 Status become_root_in_userns(const InitArgs& a) {
     if (!a.new_userns) {
         return {};
@@ -89,7 +111,10 @@ Status setup_console(InitArgs& a, rootfs::Context& ctx, UniqueFd& slave) {
         ::ioctl(slave.get(), TIOCSWINSZ, &ws);
     }
     COVE_TRY(rootfs::mount_console(ctx, slave.get()), "console");
-    COVE_TRY(sync::send_fd(a.console_fd, master.get()), "console: send the pty master");
+    unsigned int ptn = 0;
+    std::string name = "/dev/pts/";
+    name += ::ioctl(master.get(), TIOCGPTN, &ptn) == 0 ? std::to_string(ptn) : "ptmx";
+    COVE_TRY(sync::send_fd(a.console_fd, master.get(), name), "console: send the pty master");
     ::close(a.console_fd);
     a.console_fd = -1;
     return {};
@@ -120,13 +145,18 @@ Status set_names(const spec::Spec& s) {
     return {};
 }
 
-Status write_sysctls(const spec::Spec& s) {
+// Before pivot and before readonlyPaths make /proc/sys read-only (runc's order).
+Status write_sysctls(const spec::Spec& s, int root_fd) {
     if (!s.linux || s.linux->sysctl.empty()) {
         return {};
     }
     // Through a procfs fd that is checked to be procfs, and with no symlink on the way:
     // a container cannot redirect these writes (the 2025 /proc write-redirect advisories).
-    UniqueFd proc(::open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    auto procr = fs::open_in_root(root_fd, "/proc/sys", O_PATH | O_DIRECTORY | O_NOFOLLOW);
+    if (!procr) {
+        return std::move(procr).error().wrap("linux.sysctl");
+    }
+    UniqueFd proc = std::move(procr).value();
     struct statfs sfs {};
     if (!proc || ::fstatfs(proc.get(), &sfs) != 0 || sfs.f_type != PROC_SUPER_MAGIC) {
         return make_error("linux.sysctl: /proc/sys is not procfs");
@@ -148,7 +178,7 @@ Status write_sysctls(const spec::Spec& s) {
     return {};
 }
 
-Status rootfs_steps(InitArgs& a, UniqueFd& console_slave) {
+Status rootfs_steps(InitArgs& a, UniqueFd& console_slave, const std::string& state) {
     rootfs::Context ctx;
     ctx.spec = a.spec;
     ctx.rootfs = a.rootfs;
@@ -166,6 +196,14 @@ Status rootfs_steps(InitArgs& a, UniqueFd& console_slave) {
         COVE_TRY(sync::send(a.sync_fd, sync::Type::kHooks), "");
         COVE_TRY(sync::expect(a.sync_fd, sync::Type::kHooksDone), "");
     }
+    // createContainer: in the container's mount namespace, before pivot_root, so hook paths
+    // still resolve on the host (runtime-spec config.md).
+    if (hooks) {
+        COVE_TRY(hooks::run_all("createContainer", hooks->create_container, state), "");
+    }
+    COVE_TRY(write_sysctls(*a.spec, ctx.root_fd.get()), "");
+    // runc creates a missing cwd (as root, before the user switch).
+    COVE_TRY(fs::mkdir_in_root(ctx.root_fd.get(), a.spec->process->cwd), "process.cwd");
     COVE_TRY(rootfs::mask_and_readonly(ctx), "");
     return rootfs::pivot(ctx, a.no_pivot);
 }
@@ -216,6 +254,7 @@ Status run_init_steps(InitArgs& a, const char** stage) {
     COVE_TRY(sync::expect(a.sync_fd, sync::Type::kGo, &go), "");
     COVE_TRY(become_root_in_userns(a), "");
     COVE_TRY(unshare_late(a), "");
+    COVE_TRY(loopback_up(a), "");
     if (a.new_keyring) {
         // A fresh session keyring, so containers do not share the host's (runc does this).
         (void)::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr);
@@ -225,14 +264,10 @@ Status run_init_steps(InitArgs& a, const char** stage) {
     COVE_TRY(process::set_rlimits(p), "");
     *stage = "rootfs";
     UniqueFd console_slave;
-    COVE_TRY(rootfs_steps(a, console_slave), "");
-    if (s.hooks) {
-        COVE_TRY(hooks::run_all("createContainer", s.hooks->create_container, go.payload), "");
-    }
+    COVE_TRY(rootfs_steps(a, console_slave, go.payload), "");
     COVE_TRY(rootfs::finish(s), "rootfs");
     *stage = "process";
     COVE_TRY(set_names(s), "");
-    COVE_TRY(write_sysctls(s), "");
     if (console_slave) {
         COVE_TRY(attach_console(console_slave.get()), "");
         console_slave.reset();

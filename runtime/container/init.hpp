@@ -27,6 +27,7 @@ struct InitArgs {
     bool new_userns = false;
     bool new_cgroupns = false;
     bool new_timens = false;
+    bool new_netns = false;
     int preserve_fds = 0;
     std::vector<std::pair<int, int>> joins;  // (fd of /proc/.../ns/x or a path, CLONE_NEW*)
     std::map<std::string, std::string> cgroup_paths;

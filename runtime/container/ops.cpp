@@ -89,13 +89,14 @@ Status start(const GlobalOptions& g, const std::string& id) {
     if (status != "created") {
         return make_error("cannot start a container that is " + status);
     }
-    UniqueFd fifo(::open(dir.fifo_path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-    if (!fifo) {
-        return sys_error("open exec fifo");
-    }
+    // The pidfd first: opening the fifo releases the init, which may exit at once.
     UniqueFd init = open_init(st);
     if (!init) {
         return make_error("cannot start a container that has stopped");
+    }
+    UniqueFd fifo(::open(dir.fifo_path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fifo) {
+        return sys_error("open exec fifo");
     }
     // Wait for the init's write, or its death.
     struct pollfd p[2] = {{fifo.get(), POLLIN, 0}, {init.get(), POLLIN, 0}};
@@ -107,7 +108,7 @@ Status start(const GlobalOptions& g, const std::string& id) {
         if (r < 0) {
             return sys_error("wait for the container's init");
         }
-        if ((p[0].revents & POLLIN) != 0) {
+        if ((p[0].revents & (POLLIN | POLLHUP)) != 0) {
             break;
         }
         if ((p[1].revents & POLLIN) != 0) {
@@ -119,6 +120,7 @@ Status start(const GlobalOptions& g, const std::string& id) {
         return make_error("container init exited before start");
     }
     ::unlink(dir.fifo_path().c_str());
+    log::debug("start " + id + ": pid " + std::to_string(st.pid) + " released");
     if (auto s = saved_spec(st); s && s->hooks) {
         auto r = hooks::run_all("poststart", s->hooks->poststart, hook_state(st, "running"));
         if (!r) {
@@ -132,12 +134,13 @@ Status start(const GlobalOptions& g, const std::string& id) {
 Status kill(const GlobalOptions& g, const std::string& id, int sig, bool all) {
     COVE_ASSIGN(StateDir dir, StateDir::open(g.root, id), "");
     COVE_ASSIGN(ContainerState st, dir.load(), "");
-    if (live_status(dir, st) == "stopped") {
-        return make_error("container not running");
-    }
     if (all) {
+        // runc: --all also reaches processes that outlived a stopped init.
         COVE_TRY(signal_all(st, sig), "kill --all");
         return {};
+    }
+    if (live_status(dir, st) == "stopped") {
+        return make_error("container not running");
     }
     UniqueFd init = open_init(st);
     if (!init || ::syscall(SYS_pidfd_send_signal, init.get(), sig, nullptr, 0) != 0) {
@@ -161,14 +164,14 @@ Status remove(const GlobalOptions& g, const std::string& id, bool force) {
     return destroy_container(dir, st);
 }
 
-Result<nlohmann::json> state(const GlobalOptions& g, const std::string& id) {
+Result<nlohmann::ordered_json> state(const GlobalOptions& g, const std::string& id) {
     COVE_ASSIGN(StateDir dir, StateDir::open(g.root, id), "");
     COVE_ASSIGN(ContainerState st, dir.load(), "");
     return oci_state_json(st, live_status(dir, st));
 }
 
-Result<std::vector<nlohmann::json>> list(const GlobalOptions& g) {
-    std::vector<nlohmann::json> out;
+Result<std::vector<nlohmann::ordered_json>> list(const GlobalOptions& g) {
+    std::vector<nlohmann::ordered_json> out;
     for (const auto& id : StateDir::list(g.root)) {
         auto s = state(g, id);
         if (s) {

@@ -181,8 +181,8 @@ std::string live_status(const StateDir& dir, const ContainerState& st) {
     return "running";
 }
 
-nlohmann::json oci_state_json(const ContainerState& st, const std::string& status) {
-    nlohmann::json j = {
+nlohmann::ordered_json oci_state_json(const ContainerState& st, const std::string& status) {
+    nlohmann::ordered_json j = {
         {"ociVersion", "1.0.2-dev"},
         {"id", st.id},
         {"pid", status == "stopped" ? 0 : st.pid},

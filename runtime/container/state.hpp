@@ -65,7 +65,7 @@ Status validate_id(const std::string& id);
 std::string live_status(const StateDir& dir, const ContainerState& st);
 
 // The OCI state JSON (runtime-spec "State") as runc prints it.
-nlohmann::json oci_state_json(const ContainerState& st, const std::string& status);
+nlohmann::ordered_json oci_state_json(const ContainerState& st, const std::string& status);
 
 std::string now_rfc3339();
 

@@ -91,9 +91,12 @@ Status expect(int fd, Type type, Frame* out) {
     return {};
 }
 
-Status send_fd(int sock, int fd) {
+Status send_fd(int sock, int fd, std::string_view name) {
     char byte = 0;
     struct iovec iov = {&byte, 1};
+    if (!name.empty()) {
+        iov = {const_cast<char*>(name.data()), name.size()};
+    }
     alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))] = {};
     struct msghdr msg {};
     msg.msg_iov = &iov;
@@ -116,8 +119,8 @@ Status send_fd(int sock, int fd) {
 }
 
 Result<UniqueFd> recv_fd(int sock) {
-    char byte = 0;
-    struct iovec iov = {&byte, 1};
+    char data[4096];
+    struct iovec iov = {data, sizeof data};
     alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))] = {};
     struct msghdr msg {};
     msg.msg_iov = &iov;

@@ -43,7 +43,8 @@ Result<Frame> recv(int fd);
 Status expect(int fd, Type type, Frame* out = nullptr);
 
 // SCM_RIGHTS over a unix socket.
-Status send_fd(int sock, int fd);
+// `name` travels as the message data: runc sends the pty's path with the master.
+Status send_fd(int sock, int fd, std::string_view name = {});
 Result<UniqueFd> recv_fd(int sock);
 
 }  // namespace cove::sync
