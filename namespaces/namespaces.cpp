@@ -1,10 +1,11 @@
 #include "namespaces/namespaces.hpp"
 
-#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/sched.h>
 
 #include <cstring>
 
@@ -15,10 +16,10 @@ namespace cove::ns {
 #endif
 
 const Kind kKinds[8] = {
-    {"user", "user", CLONE_NEWUSER},     {"cgroup", "cgroup", CLONE_NEWCGROUP},
-    {"ipc", "ipc", CLONE_NEWIPC},        {"uts", "uts", CLONE_NEWUTS},
-    {"network", "net", CLONE_NEWNET},    {"pid", "pid", CLONE_NEWPID},
-    {"time", "time", CLONE_NEWTIME},     {"mount", "mnt", CLONE_NEWNS},
+    {"user", "user", CLONE_NEWUSER},  {"cgroup", "cgroup", CLONE_NEWCGROUP},
+    {"ipc", "ipc", CLONE_NEWIPC},     {"uts", "uts", CLONE_NEWUTS},
+    {"network", "net", CLONE_NEWNET}, {"pid", "pid", CLONE_NEWPID},
+    {"time", "time", CLONE_NEWTIME},  {"mount", "mnt", CLONE_NEWNS},
 };
 
 const Kind* kind_by_spec_name(std::string_view name) {

@@ -27,8 +27,14 @@ std::string Error::to_string() const {
     return msg_ + ": " + cause;
 }
 
-Error sys_error(std::string what) { return Error(errno, std::move(what)); }
-Error errno_error(int code, std::string what) { return Error(code, std::move(what)); }
-Error make_error(std::string what) { return Error(0, std::move(what)); }
+Error sys_error(std::string what) {
+    return Error(errno, std::move(what));
+}
+Error errno_error(int code, std::string what) {
+    return Error(code, std::move(what));
+}
+Error make_error(std::string what) {
+    return Error(0, std::move(what));
+}
 
 }  // namespace cove

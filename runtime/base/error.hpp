@@ -53,7 +53,8 @@ Error make_error(std::string what);
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT(google-explicit-constructor)
+    Result(T v)
+        : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT(google-explicit-constructor)
     Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT
 
     bool ok() const { return v_.index() == 0; }
@@ -91,27 +92,30 @@ private:
 
 using Status = Result<void>;
 
-inline Status ok_status() { return {}; }
+inline Status ok_status() {
+    return {};
+}
 
 }  // namespace cove
 
 // Return the error of `expr` (a Result), wrapped with `ctx`, when it failed.
-#define COVE_TRY(expr, ctx)                              \
-    do {                                                 \
-        auto cove_try_r_ = (expr);                       \
-        if (!cove_try_r_) {                              \
+#define COVE_TRY(expr, ctx)                                  \
+    do {                                                     \
+        auto cove_try_r_ = (expr);                           \
+        if (!cove_try_r_) {                                  \
             return std::move(cove_try_r_).error().wrap(ctx); \
-        }                                                \
+        }                                                    \
     } while (0)
 
 #define COVE_CONCAT_INNER_(a, b) a##b
 #define COVE_CONCAT_(a, b) COVE_CONCAT_INNER_(a, b)
 
 // `lhs = value of expr`, or return its error wrapped with ctx.
-#define COVE_ASSIGN(lhs, expr, ctx) COVE_ASSIGN_IMPL_(COVE_CONCAT_(cove_r_, __LINE__), lhs, expr, ctx)
-#define COVE_ASSIGN_IMPL_(tmp, lhs, expr, ctx)    \
-    auto tmp = (expr);                            \
-    if (!tmp) {                                   \
-        return std::move(tmp).error().wrap(ctx);  \
-    }                                             \
+#define COVE_ASSIGN(lhs, expr, ctx) \
+    COVE_ASSIGN_IMPL_(COVE_CONCAT_(cove_r_, __LINE__), lhs, expr, ctx)
+#define COVE_ASSIGN_IMPL_(tmp, lhs, expr, ctx)   \
+    auto tmp = (expr);                           \
+    if (!tmp) {                                  \
+        return std::move(tmp).error().wrap(ctx); \
+    }                                            \
     lhs = std::move(tmp).value()

@@ -2,11 +2,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include <cstring>
 #include <vector>
@@ -159,7 +160,9 @@ Status remove_all(const std::string& path) {
     return {};
 }
 
-bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+bool exists(const std::string& path) {
+    return ::access(path.c_str(), F_OK) == 0;
+}
 
 Result<UniqueFd> open_in_root(int root_fd, std::string_view path, int flags, mode_t mode) {
     struct open_how how {};
@@ -241,7 +244,9 @@ Result<UniqueFd> touch_in_root(int root_fd, std::string_view path, mode_t mode) 
     return open_in_root(root_fd, p, O_PATH);
 }
 
-std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string fd_path(int fd) {
+    return "/proc/self/fd/" + std::to_string(fd);
+}
 
 std::string clean_path(std::string_view path) {
     std::vector<std::string> out;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <ctime>
+
 #include <nlohmann/json.hpp>
 
 namespace cove::log {
@@ -67,8 +68,12 @@ void init(const Options& opts) {
     }
 }
 
-bool debug_enabled() { return g_state.debug; }
-int fd() { return g_state.fd; }
+bool debug_enabled() {
+    return g_state.debug;
+}
+int fd() {
+    return g_state.fd;
+}
 
 void write(Level level, std::string_view msg) {
     if (level == Level::kDebug && !g_state.debug) {
@@ -81,10 +86,10 @@ void write(Level level, std::string_view msg) {
                 {"level", level_name(level)}, {"msg", msg}, {"time", now_rfc3339()}};
             line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
         } else {
-            line = "time=\"" + now_rfc3339() + "\" level=" + level_name(level) + " msg=" +
-                   nlohmann::json(msg).dump(-1, ' ', false,
-                                            nlohmann::json::error_handler_t::replace) +
-                   "\n";
+            line =
+                "time=\"" + now_rfc3339() + "\" level=" + level_name(level) + " msg=" +
+                nlohmann::json(msg).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                "\n";
         }
         write_line(g_state.fd, line);
     }

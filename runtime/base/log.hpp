@@ -20,10 +20,18 @@ struct Options {
 // Opens the log file (append). Failure to open is reported on stderr and ignored, as runc.
 void init(const Options& opts);
 void write(Level level, std::string_view msg);
-inline void debug(std::string_view m) { write(Level::kDebug, m); }
-inline void info(std::string_view m) { write(Level::kInfo, m); }
-inline void warn(std::string_view m) { write(Level::kWarn, m); }
-inline void error(std::string_view m) { write(Level::kError, m); }
+inline void debug(std::string_view m) {
+    write(Level::kDebug, m);
+}
+inline void info(std::string_view m) {
+    write(Level::kInfo, m);
+}
+inline void warn(std::string_view m) {
+    write(Level::kWarn, m);
+}
+inline void error(std::string_view m) {
+    write(Level::kError, m);
+}
 bool debug_enabled();
 // The log file's fd (or -1), so a child can write to it before exec.
 int fd();

@@ -14,6 +14,8 @@ std::string join(const std::vector<std::string>& v, std::string_view sep);
 std::optional<int64_t> parse_int(std::string_view s);
 std::optional<uint64_t> parse_uint(std::string_view s);
 std::string_view trim(std::string_view s);
-inline bool starts_with(std::string_view s, std::string_view p) { return s.rfind(p, 0) == 0; }
+inline bool starts_with(std::string_view s, std::string_view p) {
+    return s.rfind(p, 0) == 0;
+}
 
 }  // namespace cove::str

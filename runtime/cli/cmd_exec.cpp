@@ -14,10 +14,19 @@ void add_exec(CLI::App& app, Cli& cli) {
     cmd->add_option("--console-socket", o->console_socket,
                     "path to an AF_UNIX socket which will receive the pty master");
     cmd->add_option("--cwd", o->cwd, "current working directory in the container");
-    cmd->add_option("-e,--env", o->env, "set environment variables")->expected(1)->allow_extra_args(false)->take_all();
+    cmd->add_option("-e,--env", o->env, "set environment variables")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->take_all();
     cmd->add_option("-u,--user", *user, "UID (format: <uid>[:<gid>])");
-    cmd->add_option("-g,--additional-gids", o->additional_gids, "additional gids")->expected(1)->allow_extra_args(false)->take_all();
-    cmd->add_option("-c,--cap", o->caps, "add a capability to the bounding set")->expected(1)->allow_extra_args(false)->take_all();
+    cmd->add_option("-g,--additional-gids", o->additional_gids, "additional gids")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->take_all();
+    cmd->add_option("-c,--cap", o->caps, "add a capability to the bounding set")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->take_all();
     cmd->add_flag("--no-new-privs", o->no_new_privs, "set the no new privileges value");
     cmd->add_flag("--ignore-paused", o->ignore_paused, "allow exec in a paused container");
     cmd->add_option("--preserve-fds", o->preserve_fds,

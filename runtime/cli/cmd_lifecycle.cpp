@@ -52,9 +52,8 @@ void add_delete(CLI::App& app, Cli& cli) {
     auto force = std::make_shared<bool>(false);
     cmd->add_option("container-id", *id, "the container's id")->required();
     cmd->add_flag("-f,--force", *force, "kill the container first if it is running");
-    cmd->callback([&cli, id, force] {
-        guard(cli, [&] { return remove(cli.global, *id, *force); });
-    });
+    cmd->callback(
+        [&cli, id, force] { guard(cli, [&] { return remove(cli.global, *id, *force); }); });
 }
 
 }  // namespace cove::cli

@@ -6,10 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
-
-#include <algorithm>
 
 #include "runtime/base/fs.hpp"
 #include "runtime/base/strings.hpp"

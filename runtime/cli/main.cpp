@@ -1,6 +1,6 @@
-#include <seccomp.h>
-
 #include <cstdio>
+
+#include <seccomp.h>
 
 #include "runtime/base/log.hpp"
 #include "runtime/cli/cli.hpp"
@@ -18,9 +18,9 @@ namespace {
 
 std::string version_text() {
     const struct scmp_version* v = seccomp_version();
-    return std::string("cove version ") + COVE_VERSION + "\nspec: 1.0.2-dev\nlibseccomp: " +
-           std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-           std::to_string(v->micro);
+    return std::string("cove version ") + COVE_VERSION +
+           "\nspec: 1.0.2-dev\nlibseccomp: " + std::to_string(v->major) + "." +
+           std::to_string(v->minor) + "." + std::to_string(v->micro);
 }
 
 }  // namespace
@@ -47,10 +47,10 @@ int main(int argc, char** argv) {
     std::string rootless;
     app.add_option("--rootless", rootless, "ignored (runc compatibility)");
     app.parse_complete_callback([&] {
-        cove::log::init({cli.log_path,
-                         cli.log_format == "json" ? cove::log::Format::kJson
-                                                  : cove::log::Format::kText,
-                         cli.debug});
+        cove::log::init(
+            {cli.log_path,
+             cli.log_format == "json" ? cove::log::Format::kJson : cove::log::Format::kText,
+             cli.debug});
     });
     add_create(app, cli);
     add_run(app, cli);
@@ -75,10 +75,10 @@ int main(int argc, char** argv) {
         if (e.get_exit_code() == 0) {
             return app.exit(e);
         }
-        cove::log::init({cli.log_path,
-                         cli.log_format == "json" ? cove::log::Format::kJson
-                                                  : cove::log::Format::kText,
-                         false});
+        cove::log::init(
+            {cli.log_path,
+             cli.log_format == "json" ? cove::log::Format::kJson : cove::log::Format::kText,
+             false});
         cove::log::error(e.what());
         return 1;
     }

@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 
 #include "namespaces/namespaces.hpp"
 #include "runtime/base/fs.hpp"
@@ -150,8 +150,10 @@ std::string hook_state(const ContainerState& st, const std::string& status) {
     return oci_state_json(st, status).dump();
 }
 
-Result<Created> create_container(const GlobalOptions& g, const std::string& id,
-                                 const CreateOptions& o, int console_fd) {
+Result<Created> create_container(const GlobalOptions& g,
+                                 const std::string& id,
+                                 const CreateOptions& o,
+                                 int console_fd) {
     std::string bundle = absolute(o.bundle);
     COVE_ASSIGN(spec::Spec s, spec::load_spec(bundle), "");
     COVE_TRY(spec::validate(s, bundle), "config.json");

@@ -19,8 +19,10 @@ struct Created {
 };
 
 // console_fd >= 0: a connected console socket to use instead of o.console_socket (run -t).
-Result<Created> create_container(const GlobalOptions& g, const std::string& id,
-                                 const CreateOptions& o, int console_fd = -1);
+Result<Created> create_container(const GlobalOptions& g,
+                                 const std::string& id,
+                                 const CreateOptions& o,
+                                 int console_fd = -1);
 
 // Kills the init (if alive), removes the cgroup, runs poststop hooks and removes the state.
 Status destroy_container(const StateDir& dir, const ContainerState& st);

@@ -3,8 +3,6 @@
 // namespace with one setns(pidfd) call, then becomes the process config.json (or --process)
 // describes, with the container's seccomp filter.
 #include <fcntl.h>
-#include <linux/close_range.h>
-#include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -15,6 +13,9 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include <linux/close_range.h>
+#include <linux/magic.h>
 
 #include "cgroups/manager.hpp"
 #include "namespaces/namespaces.hpp"
@@ -86,9 +87,9 @@ Result<spec::Process> exec_process(const spec::Spec& s, const ExecOptions& o) {
         if (!p.capabilities) {
             p.capabilities = spec::Capabilities{};
         }
-        for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective,
-                          &p.capabilities->permitted, &p.capabilities->ambient,
-                          &p.capabilities->inheritable}) {
+        for (auto* set :
+             {&p.capabilities->bounding, &p.capabilities->effective, &p.capabilities->permitted,
+              &p.capabilities->ambient, &p.capabilities->inheritable}) {
             set->insert(set->end(), o.caps.begin(), o.caps.end());
         }
     }
@@ -100,7 +101,8 @@ Result<spec::Process> exec_process(const spec::Spec& s, const ExecOptions& o) {
 int namespaces_to_join(pid_t pid) {
     int flags = 0;
     for (const auto& k : ns::kKinds) {
-        struct stat a {}, b {};
+        struct stat a {
+        }, b{};
         std::string theirs = "/proc/" + std::to_string(pid) + "/ns/" + k.proc_name;
         std::string ours = std::string("/proc/self/ns/") + k.proc_name;
         if (::stat(theirs.c_str(), &a) == 0 && ::stat(ours.c_str(), &b) == 0 &&
@@ -203,15 +205,18 @@ Status exec_steps(const ExecChild& c) {
 }  // namespace
 
 Result<int> exec(const GlobalOptions& g, const std::string& id, const ExecOptions& o) {
-    COVE_ASSIGN(ContainerState st, [&]() -> Result<ContainerState> {
-        COVE_ASSIGN(StateDir dir, StateDir::open(g.root, id), "");
-        COVE_ASSIGN(ContainerState s, dir.load(), "");
-        std::string status = live_status(dir, s);
-        if (status == "stopped") {
-            return make_error("cannot exec in a stopped container");
-        }
-        return s;
-    }(), "");
+    COVE_ASSIGN(
+        ContainerState st,
+        [&]() -> Result<ContainerState> {
+            COVE_ASSIGN(StateDir dir, StateDir::open(g.root, id), "");
+            COVE_ASSIGN(ContainerState s, dir.load(), "");
+            std::string status = live_status(dir, s);
+            if (status == "stopped") {
+                return make_error("cannot exec in a stopped container");
+            }
+            return s;
+        }(),
+        "");
     COVE_ASSIGN(spec::Spec s, spec::parse_spec(st.config), "saved config");
     COVE_ASSIGN(spec::Process p, exec_process(s, o), "");
     std::optional<security::SeccompProgram> seccomp;

@@ -1,20 +1,21 @@
 #include "runtime/container/init.hpp"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
-#include <linux/keyctl.h>
-#include <linux/magic.h>
-#include <linux/openat2.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
-#include <net/if.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include <linux/close_range.h>
+#include <linux/keyctl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 
 #include <cstring>
 
@@ -52,7 +53,8 @@ Status unshare_late(const InitArgs& a) {
     }
     std::string offsets;
     for (const auto& [clock, off] : a.spec->linux->time_offsets) {
-        offsets += clock + " " + std::to_string(off.first) + " " + std::to_string(off.second) + "\n";
+        offsets +=
+            clock + " " + std::to_string(off.first) + " " + std::to_string(off.second) + "\n";
     }
     if (!offsets.empty()) {
         COVE_TRY(fs::write_file("/proc/self/timens_offsets", offsets), "linux.timeOffsets");
@@ -90,8 +92,8 @@ Status become_root_in_userns(const InitArgs& a) {
 
 // The pty: master goes to --console-socket, slave becomes stdio and /dev/console.
 Status setup_console(InitArgs& a, rootfs::Context& ctx, UniqueFd& slave) {
-    COVE_ASSIGN(UniqueFd master, fs::open_in_root(ctx.root_fd.get(), "/dev/pts/ptmx",
-                                                  O_RDWR | O_NOCTTY),
+    COVE_ASSIGN(UniqueFd master,
+                fs::open_in_root(ctx.root_fd.get(), "/dev/pts/ptmx", O_RDWR | O_NOCTTY),
                 "console: open /dev/pts/ptmx");
     int unlock = 0;
     if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) {
@@ -169,8 +171,8 @@ Status write_sysctls(const spec::Spec& s, int root_fd) {
         struct open_how how {};
         how.flags = O_WRONLY | O_CLOEXEC | O_TRUNC;
         how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV;
-        UniqueFd f(static_cast<int>(::syscall(SYS_openat2, proc.get(), rel.c_str(), &how,
-                                              sizeof how)));
+        UniqueFd f(
+            static_cast<int>(::syscall(SYS_openat2, proc.get(), rel.c_str(), &how, sizeof how)));
         if (!f || ::write(f.get(), value.data(), value.size()) < 0) {
             return sys_error("linux.sysctl: write " + key + "=" + value);
         }

@@ -15,8 +15,8 @@ Result<int> run(const GlobalOptions& g, const std::string& id, const RunOptions&
     if (own_console) {
         COVE_ASSIGN(console, tty::console_pair(), "");
     }
-    COVE_ASSIGN(Created c, create_container(g, id, o.create, own_console ? console->child.get() : -1),
-                "");
+    COVE_ASSIGN(Created c,
+                create_container(g, id, o.create, own_console ? console->child.get() : -1), "");
     UniqueFd master;
     if (own_console) {
         console->child.reset();

@@ -139,10 +139,10 @@ std::vector<std::string> StateDir::list(const std::string& root) {
 
 Status StateDir::save(const ContainerState& st) const {
     nlohmann::json j = {
-        {"id", st.id},           {"pid", st.pid},         {"start_time", st.start_time},
-        {"bundle", st.bundle},   {"rootfs", st.rootfs},   {"created", st.created},
-        {"owner", st.owner},     {"no_pivot", st.no_pivot}, {"annotations", st.annotations},
-        {"config", st.config},   {"cgroup", st.cgroup},
+        {"id", st.id},         {"pid", st.pid},           {"start_time", st.start_time},
+        {"bundle", st.bundle}, {"rootfs", st.rootfs},     {"created", st.created},
+        {"owner", st.owner},   {"no_pivot", st.no_pivot}, {"annotations", st.annotations},
+        {"config", st.config}, {"cgroup", st.cgroup},
     };
     COVE_TRY(fs::atomic_write(path_ + "/state.json", j.dump()), "save state");
     return {};
@@ -169,7 +169,9 @@ Result<ContainerState> StateDir::load() const {
     return st;
 }
 
-Status StateDir::remove() const { return fs::remove_all(path_); }
+Status StateDir::remove() const {
+    return fs::remove_all(path_);
+}
 
 std::string live_status(const StateDir& dir, const ContainerState& st) {
     if (!process_alive(st.pid, st.start_time)) {

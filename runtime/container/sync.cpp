@@ -33,8 +33,7 @@ Status send(int fd, Type type, std::string_view payload, int32_t code, int32_t a
         payload = payload.substr(0, kMaxFrame - sizeof(Header));
     }
     Header h{static_cast<uint32_t>(type), code, aux, static_cast<uint32_t>(payload.size())};
-    struct iovec iov[2] = {{&h, sizeof h},
-                           {const_cast<char*>(payload.data()), payload.size()}};
+    struct iovec iov[2] = {{&h, sizeof h}, {const_cast<char*>(payload.data()), payload.size()}};
     struct msghdr msg {};
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;

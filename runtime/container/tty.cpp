@@ -143,7 +143,7 @@ Result<int> wait_foreground(pid_t pid, int pidfd, int master) {
                     break;
                 }
             }
-            siginfo_t si {};
+            siginfo_t si{};
             if (::waitid(P_PIDFD, static_cast<id_t>(pidfd), &si, WEXITED) != 0) {
                 return sys_error("wait");
             }

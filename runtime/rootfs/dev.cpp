@@ -18,16 +18,25 @@ struct DefaultDevice {
 
 // runc's default devices (libcontainer/specconv AllowedDevices with a path).
 constexpr DefaultDevice kDefaultDevices[] = {
-    {"/dev/null", 1, 3},    {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-    {"/dev/random", 1, 8},  {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
-std::string dir_of(const std::string& p) { return p.substr(0, p.rfind('/')); }
-std::string base_of(const std::string& p) { return p.substr(p.rfind('/') + 1); }
+std::string dir_of(const std::string& p) {
+    return p.substr(0, p.rfind('/'));
+}
+std::string base_of(const std::string& p) {
+    return p.substr(p.rfind('/') + 1);
+}
 
 // Creates (or replaces whatever the image put there: a symlink, a file) the device node.
-Status make_node(Context& ctx, const std::string& path, mode_t type, dev_t rdev, mode_t mode,
-                 uid_t uid, gid_t gid) {
+Status make_node(Context& ctx,
+                 const std::string& path,
+                 mode_t type,
+                 dev_t rdev,
+                 mode_t mode,
+                 uid_t uid,
+                 gid_t gid) {
     std::string p = fs::clean_path(path);
     COVE_ASSIGN(UniqueFd dir, fs::mkdir_in_root(ctx.root_fd.get(), dir_of(p)), "mkdir for " + p);
     std::string name = base_of(p);
@@ -128,10 +137,11 @@ Status setup_dev(Context& ctx) {
     if (spec.linux) {
         for (const auto& d : spec.linux->devices) {
             mode_t mode = d.file_mode.value_or(0666);
-            COVE_TRY(make_node(ctx, d.path, device_type(d.type),
-                               makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor)),
-                               mode, d.uid.value_or(0), d.gid.value_or(0)),
-                     "rootfs: linux.devices");
+            COVE_TRY(
+                make_node(ctx, d.path, device_type(d.type),
+                          makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor)),
+                          mode, d.uid.value_or(0), d.gid.value_or(0)),
+                "rootfs: linux.devices");
         }
     }
     if (!populate) {

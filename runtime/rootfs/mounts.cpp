@@ -1,14 +1,15 @@
 #include "runtime/rootfs/mounts.hpp"
 
 #include <fcntl.h>
-#include <linux/magic.h>
-#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
+#include <linux/mount.h>
 
 #include "runtime/base/fs.hpp"
 #include "runtime/base/strings.hpp"
@@ -17,8 +18,12 @@
 namespace cove::rootfs {
 namespace {
 
-Status do_mount(const std::string& src, const std::string& dst, const char* type,
-                unsigned long flags, const std::string& data, const std::string& what) {
+Status do_mount(const std::string& src,
+                const std::string& dst,
+                const char* type,
+                unsigned long flags,
+                const std::string& data,
+                const std::string& what) {
     if (::mount(src.empty() ? nullptr : src.c_str(), dst.c_str(), type, flags,
                 data.empty() ? nullptr : data.c_str()) != 0) {
         return sys_error(what);
@@ -54,14 +59,15 @@ Status remount_bind(const std::string& path, unsigned long flags, const std::str
     if (::mount(nullptr, path.c_str(), nullptr, f, nullptr) == 0) {
         return {};
     }
-    if (errno == EPERM && ::mount(nullptr, path.c_str(), nullptr, f | locked_flags(path),
-                                  nullptr) == 0) {
+    if (errno == EPERM &&
+        ::mount(nullptr, path.c_str(), nullptr, f | locked_flags(path), nullptr) == 0) {
         return {};
     }
     return sys_error(what);
 }
 
-Status set_propagation(const std::string& path, const std::vector<unsigned long>& props,
+Status set_propagation(const std::string& path,
+                       const std::vector<unsigned long>& props,
                        const std::string& what) {
     for (unsigned long p : props) {
         COVE_TRY(do_mount("", path, nullptr, p, "", what), "set propagation");
@@ -102,8 +108,11 @@ Result<UniqueFd> make_target(Context& ctx, const std::string& dest, bool dir) {
     return fs::touch_in_root(ctx.root_fd.get(), dest);
 }
 
-Status mount_bind(Context& ctx, const spec::Mount& m, const MountOptions& o,
-                  const std::string& dest, const std::string& what) {
+Status mount_bind(Context& ctx,
+                  const spec::Mount& m,
+                  const MountOptions& o,
+                  const std::string& dest,
+                  const std::string& what) {
     COVE_ASSIGN(UniqueFd target, make_target(ctx, dest, is_dir_source(m)), what);
     std::string tpath = fs::fd_path(target.get());
     unsigned long flags = MS_BIND | (o.recursive ? MS_REC : 0);
@@ -119,7 +128,10 @@ Status mount_bind(Context& ctx, const spec::Mount& m, const MountOptions& o,
     return {};
 }
 
-Status mount_fs(Context& ctx, const spec::Mount& m, const MountOptions& o, const std::string& dest,
+Status mount_fs(Context& ctx,
+                const spec::Mount& m,
+                const MountOptions& o,
+                const std::string& dest,
                 const std::string& what) {
     COVE_ASSIGN(UniqueFd target, fs::mkdir_in_root(ctx.root_fd.get(), dest), what);
     std::string tpath = fs::fd_path(target.get());
@@ -150,8 +162,10 @@ Status mount_fs(Context& ctx, const spec::Mount& m, const MountOptions& o, const
 // "cgroup" on a v1/hybrid host: a tmpfs with one directory per hierarchy, each holding the
 // container's own cgroup (a fresh cgroup mount inside a cgroup namespace, a bind of the
 // container's directory otherwise), as runc does. On v2 ("" key only): one cgroup2 mount.
-Status mount_cgroup(Context& ctx, const MountOptions& o,
-                    const std::string& dest, const std::string& what) {
+Status mount_cgroup(Context& ctx,
+                    const MountOptions& o,
+                    const std::string& dest,
+                    const std::string& what) {
     unsigned long flags = o.flags & ~MS_REMOUNT;
     bool v2_only = ctx.cgroup_paths.size() == 1 && ctx.cgroup_paths.count("") == 1;
     COVE_ASSIGN(UniqueFd target, fs::mkdir_in_root(ctx.root_fd.get(), dest), what);
@@ -165,8 +179,8 @@ Status mount_cgroup(Context& ctx, const MountOptions& o,
         COVE_ASSIGN(UniqueFd mnt, fs::open_in_root(ctx.root_fd.get(), dest, O_PATH), what);
         return remount_bind(fs::fd_path(mnt.get()), flags, what + ": remount");
     }
-    COVE_TRY(do_mount("tmpfs", fs::fd_path(target.get()), "tmpfs",
-                      flags & ~MS_RDONLY & ~MS_NOEXEC, "mode=755", what + ": mount tmpfs"),
+    COVE_TRY(do_mount("tmpfs", fs::fd_path(target.get()), "tmpfs", flags & ~MS_RDONLY & ~MS_NOEXEC,
+                      "mode=755", what + ": mount tmpfs"),
              "");
     for (const auto& [ctrl, host] : ctx.cgroup_paths) {
         std::string name = ctrl.empty() ? "unified" : ctrl;
@@ -231,7 +245,8 @@ Status mount_all(Context& ctx) {
         std::string what = "mount " + (m.source.empty() ? m.type : m.source) + " on " + dest;
         MountOptions o = parse_mount_options(m.options);
         if (o.idmap || !m.uid_mappings.empty()) {
-            return make_error("mounts[" + std::to_string(i) + "]: idmapped mounts are not supported");
+            return make_error("mounts[" + std::to_string(i) +
+                              "]: idmapped mounts are not supported");
         }
         Status st;
         if (m.type == "bind" || o.bind) {

@@ -25,7 +25,7 @@ struct Context {
     // host cgroup dir per v1 controller ("cpu", "memory", "name=systemd"; "" for cgroup2),
     // used to bind the container's own cgroups when it has no cgroup namespace.
     std::map<std::string, std::string> cgroup_paths;
-    UniqueFd dev_null;   // the host's /dev/null, checked to be char 1:3, for masking
+    UniqueFd dev_null;  // the host's /dev/null, checked to be char 1:3, for masking
 };
 
 // Propagation of "/" (rslave unless linux.rootfsPropagation), then the rootfs bind-mounted on

@@ -53,9 +53,8 @@ Status readonly_path(Context& ctx, const std::string& path) {
     std::string mp = fs::fd_path(mnt.get());
     unsigned long f = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC;
     if (::mount(nullptr, mp.c_str(), nullptr, f, nullptr) != 0) {
-        if (errno != EPERM ||
-            ::mount(nullptr, mp.c_str(), nullptr, f | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) !=
-                0) {
+        if (errno != EPERM || ::mount(nullptr, mp.c_str(), nullptr,
+                                      f | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
             return sys_error("readonly: remount " + path);
         }
     }
@@ -123,9 +122,8 @@ Status finish(const spec::Spec& spec) {
     if (spec.root && spec.root->readonly) {
         unsigned long f = MS_BIND | MS_REMOUNT | MS_RDONLY;
         if (::mount(nullptr, "/", nullptr, f, nullptr) != 0) {
-            if (errno != EPERM ||
-                ::mount(nullptr, "/", nullptr, f | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) !=
-                    0) {
+            if (errno != EPERM || ::mount(nullptr, "/", nullptr,
+                                          f | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
                 return sys_error("remount / read-only");
             }
         }
