@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,7 +9,6 @@
 #include <cstring>
 #include <ctime>
 
-#include "cgroups/bpf.hpp"
 #include "runtime/base/fs.hpp"
 #include "runtime/base/strings.hpp"
 
@@ -96,49 +94,6 @@ Result<UniqueFd> CgroupFs::open_dir(const std::string& dir) {
     return fd;
 }
 
-Result<std::vector<std::string>> CgroupFs::files(const std::string& dir) {
-    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd) {
-        return sys_error("open " + dir);
-    }
-    DIR* d = ::fdopendir(fd.get());
-    if (d == nullptr) {
-        return sys_error("opendir " + dir);
-    }
-    fd.release();  // owned by d now
-    std::vector<std::string> out;
-    while (struct dirent* de = ::readdir(d)) {  // NOLINT(concurrency-mt-unsafe)
-        if (de->d_type == DT_REG) {
-            out.emplace_back(de->d_name);
-        }
-    }
-    ::closedir(d);
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-Status CgroupFs::set_device_filter(const std::string& dir, const std::vector<bpf_insn>& prog) {
-    COVE_ASSIGN(UniqueFd fd, open_dir(dir), "");
-    return bpf::replace_device_filter(fd.get(), prog);
-}
-
-Status CgroupFs::kill(pid_t pid, int sig) {
-    if (::kill(pid, sig) != 0 && errno != ESRCH) {
-        return sys_error("kill " + std::to_string(pid));
-    }
-    return {};
-}
-
-static void sleep_for_ms(int ms) {
-    struct timespec ts {};
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = static_cast<long>(ms % 1000) * 1000000L;
-    while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-void CgroupFs::sleep_ms(int ms) { sleep_for_ms(ms); }
-
 std::shared_ptr<CgroupFs> real_cgroupfs() {
     static const auto fs = std::make_shared<CgroupFs>();
     return fs;
@@ -166,6 +121,14 @@ Status collect_pids(CgroupFs& fs, const std::string& dir, std::vector<pid_t>& ou
     return {};
 }
 
+static void sleep_ms(int ms) {
+    struct timespec ts {};
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = static_cast<long>(ms % 1000) * 1000000L;
+    while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
 static Status rmdir_retrying(CgroupFs& fs, const std::string& dir, const RemoveRetry& retry) {
     int delay = retry.first_delay_ms;
     for (int attempt = 1;; ++attempt) {
@@ -176,7 +139,7 @@ static Status rmdir_retrying(CgroupFs& fs, const std::string& dir, const RemoveR
         if (st.error().code() != EBUSY || attempt >= retry.attempts) {
             return st;
         }
-        sleep_for_ms(delay);
+        sleep_ms(delay);
         delay *= 2;
     }
 }

@@ -2,13 +2,9 @@
 // small interface so unit tests can run the managers on a temp dir that emulates the kernel
 // (control files appearing on mkdir, rmdir of a dir holding files). The real one is plain
 // syscalls; every fd is O_CLOEXEC. Also the tree helpers built on it: join, list, remove.
-// Signals and the eBPF device filter go through it too, so unit tests never touch real
-// processes or the kernel's cgroups.
 #pragma once
 
 #include <sys/types.h>
-
-#include <linux/bpf.h>
 
 #include <memory>
 #include <string>
@@ -33,14 +29,6 @@ public:
     virtual Result<std::vector<std::string>> subdirs(const std::string& dir);
     // O_RDONLY|O_DIRECTORY|O_CLOEXEC, as clone3's CLONE_INTO_CGROUP wants.
     virtual Result<UniqueFd> open_dir(const std::string& dir);
-    // Names of the regular files (control files) in dir, sorted.
-    virtual Result<std::vector<std::string>> files(const std::string& dir);
-    // v2: makes prog the cgroup's device filter (bpf.hpp), replacing the one attached before.
-    virtual Status set_device_filter(const std::string& dir, const std::vector<bpf_insn>& prog);
-    // kill(2); a pid that is gone (ESRCH) is not an error.
-    virtual Status kill(pid_t pid, int sig);
-    // Pauses the caller (freezer state polling); the fake returns at once.
-    virtual void sleep_ms(int ms);
 };
 
 std::shared_ptr<CgroupFs> real_cgroupfs();
