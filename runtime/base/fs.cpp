@@ -164,11 +164,12 @@ bool exists(const std::string& path) {
     return ::access(path.c_str(), F_OK) == 0;
 }
 
-Result<UniqueFd> open_in_root(int root_fd, std::string_view path, int flags, mode_t mode) {
+Result<UniqueFd> open_in_root(
+    int root_fd, std::string_view path, int flags, mode_t mode, uint64_t extra_resolve) {
     struct open_how how {};
     how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
     how.mode = (flags & (O_CREAT | O_TMPFILE)) != 0 ? mode : 0;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra_resolve;
     std::string p(path);
     if (p.empty()) {
         p = ".";

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -25,7 +26,9 @@ bool exists(const std::string& path);
 
 // openat2(dirfd, path, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS): path is resolved as if
 // dirfd were "/".
-Result<UniqueFd> open_in_root(int root_fd, std::string_view path, int flags, mode_t mode = 0);
+// extra_resolve adds RESOLVE_* flags (RESOLVE_NO_SYMLINKS for paths that must be real).
+Result<UniqueFd> open_in_root(
+    int root_fd, std::string_view path, int flags, mode_t mode = 0, uint64_t extra_resolve = 0);
 // mkdir -p of path inside root; returns an O_PATH fd of the final directory.
 Result<UniqueFd> mkdir_in_root(int root_fd, std::string_view path, mode_t mode = 0755);
 // Creates an empty regular file (if missing) inside root, parents included; returns O_PATH fd.

@@ -162,9 +162,7 @@ Status exec_steps(const ExecChild& c) {
         COVE_TRY(exec_console(c), "");
     }
     std::vector<std::string> env = process::env_with_home(p);
-    if (::chdir(p.cwd.c_str()) != 0 && errno != EACCES) {
-        return sys_error("cwd: chdir " + p.cwd);
-    }
+    COVE_TRY(process::enter_cwd(p, true), "");
     if (c.seccomp != nullptr && !p.no_new_privileges) {
         COVE_TRY(security::load_seccomp(*c.seccomp), "seccomp");
     }
@@ -178,9 +176,7 @@ Status exec_steps(const ExecChild& c) {
     if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
         return sys_error("noNewPrivileges");
     }
-    if (::chdir(p.cwd.c_str()) != 0) {
-        return sys_error("cwd: chdir " + p.cwd);
-    }
+    COVE_TRY(process::enter_cwd(p, false), "");
     COVE_ASSIGN(std::string exe, process::find_executable(p.args[0], env), "");
     ::syscall(SYS_close_range, 3 + c.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
     // The `cove exec -d` parent exits right away; the process must outlive it.
@@ -194,6 +190,10 @@ Status exec_steps(const ExecChild& c) {
 [[noreturn]] void exec_child(const ExecChild& c) noexcept {
     ::close(c.parent_sync_fd);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    // Until execve this process is the cove binary inside the container's namespaces:
+    // non-dumpable, container processes cannot open /proc/<pid>/exe (CVE-2019-5736) or its
+    // fds. execve of the container's program makes it dumpable again.
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     sigset_t none;
     ::sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

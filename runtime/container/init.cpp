@@ -274,18 +274,14 @@ Status run_init_steps(InitArgs& a, const char** stage) {
         COVE_TRY(attach_console(console_slave.get()), "");
         console_slave.reset();
     }
-    if (::chdir(p.cwd.c_str()) != 0 && errno != EACCES) {
-        return sys_error("process.cwd: chdir " + p.cwd);
-    }
+    COVE_TRY(process::enter_cwd(p, true), "");
     std::vector<std::string> env = process::env_with_home(p);
     if (!p.no_new_privileges) {
         // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before dropping caps.
         COVE_TRY(load_seccomp(a), "");
     }
     COVE_TRY(security_steps(a), "");
-    if (::chdir(p.cwd.c_str()) != 0) {
-        return sys_error("process.cwd: chdir " + p.cwd);
-    }
+    COVE_TRY(process::enter_cwd(p, false), "");
     COVE_ASSIGN(std::string exe, process::find_executable(p.args[0], env), "");
     // Everything the caller did not ask to pass on is closed at execve.
     ::syscall(SYS_close_range, 3 + a.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -312,6 +308,10 @@ void init_main(InitArgs& a) noexcept {
     // flock belongs to the open file: holding the parent's copy would lock out `start`.
     ::close(a.state_lock_fd);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    // Until execve this process is the cove binary inside the container's namespaces:
+    // non-dumpable, container processes cannot open /proc/<pid>/exe (CVE-2019-5736) or its
+    // fds. execve of the container's program makes it dumpable again.
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     // The child inherits the parent's signal mask and handlers; start clean.
     sigset_t all;
     ::sigemptyset(&all);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstring>
 
 #include "runtime/base/fs.hpp"
@@ -101,6 +102,21 @@ Status set_identity(const spec::Process& p) {
         ::umask(static_cast<mode_t>(*u.umask));
     } else {
         ::umask(0022);
+    }
+    return {};
+}
+
+Status enter_cwd(const spec::Process& p, bool early) {
+    if (::chdir(p.cwd.c_str()) != 0) {
+        if (early && errno == EACCES) {
+            return {};
+        }
+        return sys_error("process.cwd: chdir " + p.cwd);
+    }
+    // getcwd fails with ENOENT (glibc >= 2.27) when the directory is outside our root.
+    char buf[PATH_MAX];
+    if (::getcwd(buf, sizeof buf) == nullptr || buf[0] != '/') {
+        return make_error("process.cwd: " + p.cwd + " is outside the container");
     }
     return {};
 }

@@ -5,6 +5,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <linux/openat2.h>
+
 #include "runtime/base/fs.hpp"
 #include "runtime/rootfs/mounts.hpp"
 
@@ -163,6 +165,12 @@ Status setup_dev(Context& ctx) {
 }
 
 Status mount_console(Context& ctx, int pty_slave_fd) {
+    // An image's /dev/console (or a /dev) that is a symlink would place the pty elsewhere
+    // (CVE-2025-52565): it must be a real path.
+    auto real = fs::open_in_root(ctx.root_fd.get(), "/dev/console", O_PATH, 0, RESOLVE_NO_SYMLINKS);
+    if (!real && real.error().code() == ELOOP) {
+        return make_error("rootfs: /dev/console: must not be or go through a symlink");
+    }
     COVE_ASSIGN(UniqueFd target, fs::touch_in_root(ctx.root_fd.get(), "/dev/console", 0600),
                 "rootfs: /dev/console");
     struct stat st {};

@@ -10,6 +10,7 @@
 
 #include <linux/magic.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
 
 #include "runtime/base/fs.hpp"
 #include "runtime/base/strings.hpp"
@@ -134,6 +135,16 @@ Status mount_fs(Context& ctx,
                 const std::string& dest,
                 const std::string& what) {
     COVE_ASSIGN(UniqueFd target, fs::mkdir_in_root(ctx.root_fd.get(), dest), what);
+    if (m.type == "proc" || m.type == "sysfs") {
+        // A procfs or sysfs placed through a symlink is a fake /proc or /sys in the making
+        // (CVE-2019-19921, CVE-2025-52881): the destination must be a real directory.
+        auto real =
+            fs::open_in_root(ctx.root_fd.get(), dest, O_PATH | O_DIRECTORY, 0, RESOLVE_NO_SYMLINKS);
+        if (!real) {
+            return make_error(what + ": the destination must not be or go through a symlink");
+        }
+        target = std::move(real).value();
+    }
     std::string tpath = fs::fd_path(target.get());
     unsigned long flags = o.flags & ~MS_REMOUNT;
     std::string source = m.source.empty() ? m.type : m.source;
