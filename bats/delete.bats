@@ -27,7 +27,7 @@ load helpers
 	pid=$(container_pid "$CT")
 	cove -0 delete --force "$CT"
 	cove -1 state "$CT"
-	! __pid_alive "$pid"
+	retry 20 0.05 eval '! __pid_alive '"$pid"
 	[ ! -e "$COVE_ROOT/$CT" ]
 	local d
 	for d in /sys/fs/cgroup/*"$CGROUPS_PATH"; do
@@ -41,7 +41,7 @@ load helpers
 	pid=$(container_pid "$CT")
 	cove -0 delete -f "$CT"
 	cove -1 state "$CT"
-	! __pid_alive "$pid"
+	retry 20 0.05 eval '! __pid_alive '"$pid"
 }
 
 @test "delete --force kills exec'd processes too" {
@@ -50,7 +50,7 @@ load helpers
 	local pid
 	pid=$(cat "$COVE_TESTDIR/exec.pid")
 	cove -0 delete --force "$CT"
-	! __pid_alive "$pid"
+	retry 20 0.05 eval '! __pid_alive '"$pid"
 	[ ! -d "$(cgroup_dir pids)" ]
 }
 

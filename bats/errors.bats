@@ -127,6 +127,7 @@ function expect_create_error() {
 }
 
 @test "errors: hook timeout 0 is invalid" {
+	skip_if_runc "runc 1.1 accepts timeout 0, then races the hook against it"
 	update_config '.hooks.createRuntime = [{"path": "/bin/true", "timeout": 0}]'
 	cove ! create "$CT"
 	[[ "$output" == *timeout* ]]

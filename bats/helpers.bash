@@ -97,40 +97,49 @@ function __cove_detached() {
 	return $rc
 }
 
-# cove [-N|!|--separate-stderr]... ARGS: run the runtime through bats' `run`,
-# so $status, $output (and $stderr with --separate-stderr) are set. Like
+# cove [-N|!|--separate-stderr]... ARGS: run the runtime and set $status,
+# $output and $lines like bats' `run` (and $stderr, $stderr_lines with
+# --separate-stderr). -N expects exit code N, ! any non-zero code. Like
 # runc's wrapper, it prints the command and its output to stderr, which bats
-# shows only when the test fails.
+# shows only when the test fails. (Not bats' `run` itself: that one warns
+# about exit code 127, which cove uses on purpose.)
 function cove() {
-	local flags=()
+	local expect="" separate=""
 	while [[ "$1" =~ ^(-[0-9]+|!|--separate-stderr)$ ]]; do
-		flags+=("$1")
+		case "$1" in
+		--separate-stderr) separate=1 ;;
+		!) expect='!' ;;
+		*) expect=${1#-} ;;
+		esac
 		shift
 	done
 	__record_id "$@"
-	local expect="" f
-	local run_flags=()
-	for f in "${flags[@]}"; do
-		case "$f" in
-		-[0-9]*) expect=${f#-} ;;
-		!) expect='!' ;;
-		*) run_flags+=("$f") ;;
-		esac
-	done
 	local raw=__cove
 	if __is_detaching "$@"; then
 		raw=__cove_detached
-		# Set here, not in the `run` subshell.
+		# Set here, not in the command substitution's subshell.
 		local n
 		n=$(find "$COVE_TESTDIR" -maxdepth 1 -name 'detached.*.out' | wc -l)
 		CONTAINER_OUT="$COVE_TESTDIR/detached.$n.out"
 		CONTAINER_ERR="$COVE_TESTDIR/detached.$n.err"
 	fi
-	run "${run_flags[@]}" "$raw" "$@"
+	stderr=""
+	stderr_lines=()
+	if [ -n "$separate" ]; then
+		local errf="$COVE_TESTDIR/stderr.capture"
+		output=$("$raw" "$@" 2>"$errf") && status=0 || status=$?
+		stderr=$(cat "$errf")
+		rm -f "$errf"
+		IFS=$'\n' read -d '' -r -a stderr_lines <<<"$stderr" || true
+	else
+		output=$("$raw" "$@" 2>&1) && status=0 || status=$?
+	fi
+	lines=()
+	IFS=$'\n' read -d '' -r -a lines <<<"$output" || true
+
 	echo "cove $* (status=$status):" >&2
 	echo "$output" >&2
-	# shellcheck disable=SC2154
-	[ -n "${stderr:-}" ] && echo "stderr: $stderr" >&2
+	[ -n "$separate" ] && echo "stderr: $stderr" >&2
 	if [ "$expect" = '!' ] && [ "$status" -eq 0 ]; then
 		fail "expected a non-zero exit code, got 0"
 		return 1
@@ -198,6 +207,8 @@ function __busybox_template() {
 # config.json from `$COVE spec`, args `sh` replaced as given (default:
 # `sleep 100`), terminal=false, and a unique cgroupsPath.
 function setup_busybox() {
+	requires root
+	[ -x "$COVE" ] || skip "no runtime at $COVE (set COVE=...)"
 	COVE_TESTDIR=$(mktemp -d "$BATS_RUN_TMPDIR/cove.XXXXXX")
 	COVE_ROOT="$COVE_TESTDIR/state"
 	BUNDLE="$COVE_TESTDIR/bundle"
@@ -400,19 +411,22 @@ function __cgroup_leftovers() {
 # Processes whose cwd or root is inside this test's dir (but not bats' own
 # shells, which run in the bundle).
 function __processes_in_testdir() {
-	local d p l
-	for d in /proc/[0-9]*; do
-		p=${d#/proc/}
-		case "$(cat "$d/comm" 2>/dev/null)" in
-		bash | bats* | "") continue ;;
-		esac
-		for l in cwd root; do
-			if [[ "$(readlink "$d/$l" 2>/dev/null)" == "$COVE_TESTDIR"* ]]; then
-				echo "$p"
-				break
-			fi
-		done
-	done
+	local link pid comm
+	# From /, so that find and sort themselves are not in the test dir.
+	(
+		cd / || exit
+		find /proc -mindepth 2 -maxdepth 2 \( -name cwd -o -name root \) \
+			-lname "$COVE_TESTDIR*" 2>/dev/null |
+			while read -r link; do
+				pid=${link#/proc/}
+				pid=${pid%%/*}
+				read -r comm <"/proc/$pid/comm" 2>/dev/null || continue
+				case "$comm" in
+				bash | bats*) continue ;;
+				esac
+				echo "$pid"
+			done | sort -u
+	)
 }
 
 # assert_nothing_left: after a failed create/run, no state dir, cgroup dir,

@@ -156,7 +156,7 @@ function all_hooks() {
 	COVE_BATS_LEAK=leaked cove -0 create "$CT"
 	[ "$(cat "$HOOKS/argv")" = "$COVE_TESTDIR/argv.sh|a b c" ]
 	grep -qx HOOK_VAR=hook-value "$HOOKS/env"
-	! grep -q COVE_BATS_LEAK "$HOOKS/env"
+	run ! grep -q COVE_BATS_LEAK "$HOOKS/env"
 }
 
 @test "hooks: timeout kills the hook and fails create, leaving nothing" {
@@ -165,7 +165,7 @@ function all_hooks() {
 	cove ! create "$CT"
 	[ $((SECONDS - start)) -lt 5 ]
 	[[ "$output" == *time* ]]
-	! pgrep -f 'sleep 7.731'
+	run ! pgrep -f 'sleep 7.731'
 	[ ! -e "$COVE_ROOT/$CT" ]
 	[ ! -d "$(cgroup_dir pids)" ]
 }

@@ -200,7 +200,7 @@ function shared_hostdir() {
 	cove -0 run -d "$CT"
 	cove -0 exec "$CT" cat /proc/mounts
 	[ -n "$(mount_line "$output" /data/later)" ]
-	! grep -q " $HOSTDIR/later " /proc/self/mountinfo
+	run ! grep -q " $HOSTDIR/later " /proc/self/mountinfo
 }
 
 @test "readonly root" {

@@ -43,6 +43,13 @@ function setup() {
 	[[ "${lines[1]}" == *"sleep 100"* ]]
 }
 
+@test "ps: extra options go to ps (-ef, the default)" {
+	cove -0 ps "$CT" -ef
+	[[ "${lines[0]}" =~ UID\ +PID\ +PPID\ +C\ +STIME\ +TTY\ +TIME\ +CMD ]]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[1]}" == *"sleep 100" ]]
+}
+
 @test "ps: extra options go to ps (-o pid,comm)" {
 	cove -0 ps "$CT" -o pid,comm
 	[[ "${lines[0]}" =~ ^\ *PID\ +COMMAND$ ]]
