@@ -179,6 +179,38 @@ function userns_config() {
 	[ "${lines[1]}" = 0 ]
 }
 
+@test "user namespace: a new one together with a joined network namespace" {
+	requires ip
+	userns_config
+	local ns="cove-bats-$CT"
+	ip netns add "$ns"
+	defer ip netns del "$ns"
+	ip netns exec "$ns" ip addr add 10.199.2.1/32 dev lo
+	update_config '.linux.namespaces |= map(if .type == "network" then .path = "/var/run/netns/'"$ns"'" else . end)
+		| .mounts |= map(select(.type != "sysfs" and .type != "cgroup"))'
+	run_sh -0 'id -u; cat /proc/self/uid_map; readlink /proc/self/ns/net; ip -o addr show lo; echo $$'
+	[ "${lines[0]}" = 0 ]
+	[[ "${lines[1]}" =~ ^\ +0\ +100000\ +65536$ ]]
+	[ "${lines[2]}" = "$(ip netns exec "$ns" readlink /proc/self/ns/net)" ]
+	[[ "$output" == *10.199.2.1/32* ]]
+	[ "${lines[-1]}" = 1 ]
+}
+
+@test "user namespace: joined by path, with new mount, pid, uts and ipc namespaces" {
+	userns_config
+	cove -0 run -d "$CT"
+	local pid
+	pid=$(container_pid "$CT")
+	set_cgroups_path second
+	update_config '.linux.namespaces |= map(if .type == "user" then .path = "/proc/'"$pid"'/ns/user" else . end)
+		| del(.linux.uidMappings) | del(.linux.gidMappings)'
+	set_args sh -c 'id -u; readlink /proc/self/ns/user; echo $$'
+	cove -0 run "$CT-2"
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = "$(readlink "/proc/$pid/ns/user")" ]
+	[ "${lines[2]}" = 1 ]
+}
+
 @test "user namespace without mappings is refused" {
 	update_config '.linux.namespaces += [{"type": "user"}]'
 	run_sh ! 'true'

@@ -37,6 +37,12 @@ struct NsPlan {
     std::vector<std::pair<UniqueFd, int>> joins;
     UniqueFd pid_join;  // joined by the parent before clone (pid_for_children)
     bool new_userns = false, new_cgroupns = false, new_timens = false;
+    // A new user namespace together with joined ones (or a joined user namespace with new
+    // ones): the joins must happen before the user namespace is made, and the new namespaces
+    // after it, so they are owned by it. clone3 cannot do that in one step: the first child
+    // joins, unshares and forks the init (see init.cpp second_stage).
+    bool two_stage = false;
+    bool joined_userns = false;
 };
 
 Result<NsPlan> plan_namespaces(const spec::Spec& s) {
@@ -83,10 +89,17 @@ Result<NsPlan> plan_namespaces(const spec::Spec& s) {
         };
         return rank(a.second) < rank(b.second);
     });
-    if (p.new_userns && !p.joins.empty()) {
-        return make_error(
-            "linux.namespaces: joining namespaces by path together with a new user namespace is "
-            "not supported");
+    for (const auto& j : p.joins) {
+        p.joined_userns = p.joined_userns || j.second == CLONE_NEWUSER;
+    }
+    p.two_stage = (p.new_userns && (!p.joins.empty() || p.pid_join)) ||
+                  (p.joined_userns && p.clone_flags != 0);
+    if (p.two_stage && p.pid_join) {
+        // The first child joins it (for its children) in kKinds order: after user.
+        p.joins.emplace_back(std::move(p.pid_join), CLONE_NEWPID);
+        std::stable_sort(p.joins.begin(), p.joins.end(), [](const auto& a, const auto& b) {
+            return a.second == CLONE_NEWUSER && b.second != CLONE_NEWUSER;
+        });
     }
     return p;
 }
@@ -111,6 +124,26 @@ Status write_pid_file(const std::string& path, pid_t pid) {
         return {};
     }
     COVE_TRY(fs::atomic_write(path, std::to_string(pid), 0644), "--pid-file");
+    return {};
+}
+
+// The parent's side of a two-stage start: maps for the first child's new user namespace, then
+// the init's pid (the first child's child) replaces the first child's, which is reaped.
+Status second_stage(
+    int sync_fd, bool new_userns, const spec::Linux& lx, pid_t& pid, UniqueFd& pidfd) {
+    if (new_userns) {
+        COVE_TRY(sync::expect(sync_fd, sync::Type::kUserns), "");
+        COVE_TRY(write_id_maps(pid, lx), "");
+    }
+    COVE_TRY(sync::send(sync_fd, sync::Type::kGo), "");
+    sync::Frame f;
+    COVE_TRY(sync::expect(sync_fd, sync::Type::kPid, &f), "");
+    ::waitpid(pid, nullptr, 0);
+    pid = f.aux;
+    pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd) {
+        return sys_error("pidfd_open of the init");
+    }
     return {};
 }
 
@@ -217,9 +250,12 @@ Result<Created> create_container(const GlobalOptions& g,
     ia.no_pivot = o.no_pivot;
     ia.new_keyring = !o.no_new_keyring;
     ia.new_userns = nsp.new_userns;
+    ia.joined_userns = nsp.joined_userns;
     ia.new_cgroupns = nsp.new_cgroupns;
     ia.new_timens = nsp.new_timens;
     ia.new_netns = (nsp.clone_flags & CLONE_NEWNET) != 0;
+    ia.two_stage = nsp.two_stage;
+    ia.late_flags = nsp.two_stage ? (nsp.clone_flags & ~static_cast<uint64_t>(CLONE_NEWUSER)) : 0;
     ia.preserve_fds = o.preserve_fds;
     ia.cgroup_paths = cg->paths();
     ia.seccomp = seccomp ? &*seccomp : nullptr;
@@ -236,7 +272,7 @@ Result<Created> create_container(const GlobalOptions& g,
             return sys_error("linux.namespaces: join pid namespace");
         }
     }
-    auto child = ns::clone3(nsp.clone_flags, cgfd.get());
+    auto child = ns::clone3(nsp.two_stage ? 0 : nsp.clone_flags, cgfd.get());
     if (child && child->pid == 0) {
         init_main(ia);
     }
@@ -257,7 +293,9 @@ Result<Created> create_container(const GlobalOptions& g,
     if (!cgfd) {
         COVE_TRY(cg->add_pid(pid), "cgroup");
     }
-    if (nsp.new_userns) {
+    if (nsp.two_stage) {
+        COVE_TRY(second_stage(sp.parent.get(), nsp.new_userns, *s.linux, pid, pidfd), "");
+    } else if (nsp.new_userns) {
         COVE_TRY(write_id_maps(pid, *s.linux), "");
     }
     ContainerState st;

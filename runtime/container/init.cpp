@@ -81,7 +81,7 @@ Status loopback_up(const InitArgs& a) {
 }
 
 Status become_root_in_userns(const InitArgs& a) {
-    if (!a.new_userns) {
+    if (!a.new_userns && !a.joined_userns) {
         return {};
     }
     if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) {
@@ -184,7 +184,7 @@ Status rootfs_steps(InitArgs& a, UniqueFd& console_slave, const std::string& sta
     rootfs::Context ctx;
     ctx.spec = a.spec;
     ctx.rootfs = a.rootfs;
-    ctx.new_userns = a.new_userns;
+    ctx.new_userns = a.new_userns || a.joined_userns;
     ctx.new_cgroupns = a.new_cgroupns;
     ctx.cgroup_paths = a.cgroup_paths;
     COVE_TRY(rootfs::prepare(ctx), "");
@@ -247,11 +247,41 @@ Status wait_for_start(const InitArgs& a) {
     return {};
 }
 
+// The first child of a two-stage start (create.cpp NsPlan): after the joins, it makes the user
+// namespace, waits for its maps, makes the other namespaces inside it, and forks the init,
+// which returns from here; the first child reports the init's pid and exits.
+Status second_stage(InitArgs& a) {
+    if (a.new_userns) {
+        if (::unshare(CLONE_NEWUSER) != 0) {
+            return sys_error("unshare user namespace");
+        }
+        COVE_TRY(sync::send(a.sync_fd, sync::Type::kUserns), "");
+    }
+    COVE_TRY(sync::expect(a.sync_fd, sync::Type::kGo), "");
+    COVE_TRY(become_root_in_userns(a), "");
+    if (a.late_flags != 0 && ::unshare(static_cast<int>(a.late_flags)) != 0) {
+        return sys_error("unshare namespaces");
+    }
+    pid_t init = ::fork();
+    if (init < 0) {
+        return sys_error("fork the init");
+    }
+    if (init > 0) {
+        COVE_TRY(sync::send(a.sync_fd, sync::Type::kPid, {}, 0, init), "");
+        ::_exit(0);
+    }
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    return {};
+}
+
 Status run_init_steps(InitArgs& a, const char** stage) {
     const spec::Spec& s = *a.spec;
     const spec::Process& p = *s.process;
     *stage = "namespaces";
     COVE_TRY(join_namespaces(a), "");
+    if (a.two_stage) {
+        COVE_TRY(second_stage(a), "");
+    }
     sync::Frame go;
     COVE_TRY(sync::expect(a.sync_fd, sync::Type::kGo, &go), "");
     COVE_TRY(become_root_in_userns(a), "");

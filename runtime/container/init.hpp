@@ -25,9 +25,12 @@ struct InitArgs {
     bool no_pivot = false;
     bool new_keyring = true;
     bool new_userns = false;
+    bool joined_userns = false;
     bool new_cgroupns = false;
     bool new_timens = false;
     bool new_netns = false;
+    bool two_stage = false;   // join, unshare user, unshare late_flags, fork the init
+    uint64_t late_flags = 0;  // CLONE_NEW* made after the joins in a two-stage start
     int preserve_fds = 0;
     std::vector<std::pair<int, int>> joins;  // (fd of /proc/.../ns/x or a path, CLONE_NEW*)
     std::map<std::string, std::string> cgroup_paths;

@@ -1,4 +1,5 @@
 // `run`: create, start, and (unless detached) wait in the foreground, then delete.
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "runtime/container/cove.hpp"
@@ -10,6 +11,11 @@ namespace cove {
 
 Result<int> run(const GlobalOptions& g, const std::string& id, const RunOptions& o) {
     // In the foreground with a terminal and no socket of the caller's, we hold the master.
+    // In a two-stage start the init is our grandchild: as a subreaper we still get to wait
+    // for it once its parent has exited.
+    if (!o.detach) {
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
     std::optional<tty::ConsolePair> console;
     bool own_console = !o.detach && o.create.console_socket.empty();
     if (own_console) {

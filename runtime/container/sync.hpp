@@ -18,7 +18,8 @@ enum class Type : uint32_t {
     kHooksDone = 3,  // parent -> child
     kReady = 4,      // child -> parent: set up, waiting on exec.fifo
     kError = 5,      // child -> parent: payload is the message; code = errno; aux = exit code
-    kPid = 6,        // child -> parent: aux = a pid (exec's grandchild)
+    kPid = 6,        // child -> parent: aux = the init's pid (two-stage start)
+    kUserns = 7,     // child -> parent: my new user namespace needs its id maps
 };
 
 struct Frame {
