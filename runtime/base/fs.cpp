@@ -170,10 +170,8 @@ Result<UniqueFd> open_in_root(
     how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
     how.mode = (flags & (O_CREAT | O_TMPFILE)) != 0 ? mode : 0;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra_resolve;
-    std::string p(path);
-    if (p.empty()) {
-        p = ".";
-    }
+    // (a conditional rather than assigning "." later: g++ 12 -O3 reports a false -Wrestrict)
+    const std::string p = path.empty() ? std::string(".") : std::string(path);
     for (;;) {
         long fd = ::syscall(SYS_openat2, root_fd, p.c_str(), &how, sizeof how);
         if (fd >= 0) {

@@ -157,7 +157,6 @@ std::string absolute(const std::string& p) {
 
 // The parent's conversation with the init until it waits on exec.fifo.
 Status drive_child(int sync_fd, const spec::Spec& s, const std::string& creating_state) {
-    COVE_TRY(sync::send(sync_fd, sync::Type::kGo, creating_state), "");
     for (;;) {
         COVE_ASSIGN(sync::Frame f, sync::recv(sync_fd), "");
         switch (f.type) {
@@ -290,10 +289,10 @@ Result<Created> create_container(const GlobalOptions& g,
         ::waitpid(pid, nullptr, 0);
     });
 
-    if (!cgfd) {
-        COVE_TRY(cg->add_pid(pid), "cgroup");
-    }
     if (nsp.two_stage) {
+        if (!cgfd) {
+            COVE_TRY(cg->add_pid(pid), "cgroup");  // the init, forked later, inherits it
+        }
         COVE_TRY(second_stage(sp.parent.get(), nsp.new_userns, *s.linux, pid, pidfd), "");
     } else if (nsp.new_userns) {
         COVE_TRY(write_id_maps(pid, *s.linux), "");
@@ -311,6 +310,14 @@ Result<Created> create_container(const GlobalOptions& g,
     st.config = spec::to_json(s);
     st.cgroup = cg->to_json();
     log::debug("create " + id + ": init is pid " + std::to_string(pid) + ", bundle " + bundle);
+    COVE_TRY(sync::send(sp.parent.get(), sync::Type::kGo, hook_state(st, "creating")), "");
+    if (!cgfd && !nsp.two_stage) {
+        // v1: the first write to cgroup.procs waits for an RCU grace period (~5 ms here); the
+        // init does its mount work meanwhile and waits for kCgroup before anything that
+        // must be accounted or confined (cgroup namespace, hooks, exec).
+        COVE_TRY(cg->add_pid(pid), "cgroup");
+    }
+    COVE_TRY(sync::send(sp.parent.get(), sync::Type::kCgroup), "");
     COVE_TRY(drive_child(sp.parent.get(), s, hook_state(st, "creating")), "");
     COVE_TRY(dir.save(st), "");
     COVE_TRY(write_pid_file(o.pid_file, pid), "");

@@ -190,6 +190,9 @@ Status rootfs_steps(InitArgs& a, UniqueFd& console_slave, const std::string& sta
     COVE_TRY(rootfs::prepare(ctx), "");
     COVE_TRY(rootfs::mount_all(ctx), "");
     COVE_TRY(rootfs::setup_dev(ctx), "");
+    if (!a.new_cgroupns) {
+        COVE_TRY(sync::expect(a.sync_fd, sync::Type::kCgroup), "");
+    }
     if (a.spec->process->terminal) {
         COVE_TRY(setup_console(a, ctx, console_slave), "");
     }
@@ -285,6 +288,10 @@ Status run_init_steps(InitArgs& a, const char** stage) {
     sync::Frame go;
     COVE_TRY(sync::expect(a.sync_fd, sync::Type::kGo, &go), "");
     COVE_TRY(become_root_in_userns(a), "");
+    if (a.new_cgroupns) {
+        // The cgroup namespace is rooted at the cgroup we are in when we make it.
+        COVE_TRY(sync::expect(a.sync_fd, sync::Type::kCgroup), "");
+    }
     COVE_TRY(unshare_late(a), "");
     COVE_TRY(loopback_up(a), "");
     if (a.new_keyring) {

@@ -26,7 +26,8 @@ Result<int> run(const GlobalOptions& g, const std::string& id, const RunOptions&
     UniqueFd master;
     if (own_console) {
         console->child.reset();
-        if (c.state.config.value("/process/terminal"_json_pointer, false)) {
+        if (c.state.config.contains("process") &&
+            c.state.config["process"].value("terminal", false)) {
             COVE_ASSIGN(master, sync::recv_fd(console->ours.get()), "console");
         }
     }

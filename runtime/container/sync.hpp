@@ -13,13 +13,14 @@
 namespace cove::sync {
 
 enum class Type : uint32_t {
-    kGo = 1,         // parent -> child: ids mapped, cgroup joined; payload: state JSON
+    kGo = 1,         // parent -> child: ids mapped; payload: state JSON
     kHooks = 2,      // child -> parent: run prestart/createRuntime hooks now
     kHooksDone = 3,  // parent -> child
     kReady = 4,      // child -> parent: set up, waiting on exec.fifo
     kError = 5,      // child -> parent: payload is the message; code = errno; aux = exit code
     kPid = 6,        // child -> parent: aux = the init's pid (two-stage start)
     kUserns = 7,     // child -> parent: my new user namespace needs its id maps
+    kCgroup = 8,     // parent -> child: you are in your cgroup now
 };
 
 struct Frame {
