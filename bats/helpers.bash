@@ -19,7 +19,7 @@ if [ -z "$BATS_RUN_TMPDIR" ]; then
 fi
 
 BATS_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
-COVE=${COVE:-/work/main/build/cove}
+COVE=${COVE:-$(dirname "$BATS_DIR")/build/cove}
 # runc, to compare `spec` output with; empty when not installed.
 REF_RUNC=${REF_RUNC:-$(command -v runc || true)}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
