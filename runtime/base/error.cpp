@@ -24,6 +24,11 @@ std::string Error::to_string() const {
     if (msg_.empty()) {
         return cause;
     }
+    std::string suffix = ": " + cause;
+    if (msg_ == cause || (msg_.size() > suffix.size() &&
+                          msg_.compare(msg_.size() - suffix.size(), suffix.size(), suffix) == 0)) {
+        return msg_;
+    }
     return msg_ + ": " + cause;
 }
 

@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
+#include <string_view>
 
 #include "runtime/base/fs.hpp"
 #include "runtime/base/unique_fd.hpp"
@@ -62,24 +64,60 @@ Status run_one(const spec::Hook& h, const std::string& state) {
         ::_exit(127);
     }
     in_r.reset();
-    // The hook may not read its stdin; a full pipe or EPIPE is not a failure.
-    ::signal(SIGPIPE, SIG_IGN);
-    (void)!::write(in_w.get(), state.data(), state.size());
-    in_w.reset();
-
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    int status = 0;
-    if (h.timeout && pidfd) {
-        struct pollfd p = {pidfd.get(), POLLIN, 0};
-        int r;
-        do {
-            r = ::poll(&p, 1, *h.timeout * 1000);
-        } while (r < 0 && errno == EINTR);
-        if (r == 0) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            return make_error("timed out after " + std::to_string(*h.timeout) + "s");
+    // The hook may not read its stdin: feed it as the pipe takes it while the timeout runs.
+    // EPIPE is not a failure; SIGPIPE is ignored for these writes only.
+    struct sigaction ign {};
+    struct sigaction old_pipe {};
+    ign.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ign, &old_pipe);
+    ::fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
+    std::string_view rest = state;
+    struct timespec t0 {};
+    ::clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool timed_out = false;
+    for (;;) {
+        if (in_w && !rest.empty()) {
+            ssize_t n = ::write(in_w.get(), rest.data(), rest.size());
+            if (n > 0) {
+                rest.remove_prefix(static_cast<size_t>(n));
+            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                rest = {};
+            }
         }
+        if (rest.empty()) {
+            in_w.reset();
+        }
+        if (!pidfd || (!in_w && !h.timeout)) {
+            break;
+        }
+        int wait_ms = -1;
+        if (h.timeout) {
+            struct timespec now {};
+            ::clock_gettime(CLOCK_MONOTONIC, &now);
+            long elapsed = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+            wait_ms = static_cast<int>(std::max(0L, *h.timeout * 1000L - elapsed));
+        }
+        struct pollfd p[2] = {{pidfd.get(), POLLIN, 0}, {in_w.get(), POLLOUT, 0}};
+        int r = ::poll(p, in_w ? 2 : 1, wait_ms);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r == 0) {
+            timed_out = true;
+            break;
+        }
+        if ((p[0].revents & POLLIN) != 0) {
+            break;
+        }
+    }
+    in_w.reset();
+    ::sigaction(SIGPIPE, &old_pipe, nullptr);
+    int status = 0;
+    if (timed_out) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        return make_error("timed out after " + std::to_string(*h.timeout) + "s");
     }
     while (::waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {

@@ -126,6 +126,7 @@ std::vector<std::string> env_with_home(const spec::Process& p) {
     if (!env_get(env, "HOME").empty()) {
         return env;
     }
+    std::erase_if(env, [](const std::string& e) { return e == "HOME="; });
     std::string home = "/";
     if (auto passwd = fs::read_file("/etc/passwd")) {
         for (const auto& line : str::split(*passwd, '\n')) {
@@ -151,6 +152,9 @@ Result<std::string> find_executable(const std::string& name, const std::vector<s
         }
         return 0;
     };
+    if (name.empty()) {
+        return make_error("exec: \"\": executable file not found in $PATH").with_exit_code(127);
+    }
     if (name.find('/') != std::string::npos) {
         int err = check(name);
         if (err == 0) {

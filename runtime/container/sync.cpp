@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -16,8 +17,6 @@ struct Header {
     uint32_t len;
 };
 
-constexpr size_t kMaxFrame = 64 * 1024;
-
 }  // namespace
 
 Result<Pair> make_pair() {
@@ -29,9 +28,6 @@ Result<Pair> make_pair() {
 }
 
 Status send(int fd, Type type, std::string_view payload, int32_t code, int32_t aux) {
-    if (payload.size() > kMaxFrame - sizeof(Header)) {
-        payload = payload.substr(0, kMaxFrame - sizeof(Header));
-    }
     Header h{static_cast<uint32_t>(type), code, aux, static_cast<uint32_t>(payload.size())};
     struct iovec iov[2] = {{&h, sizeof h}, {const_cast<char*>(payload.data()), payload.size()}};
     struct msghdr msg {};
@@ -52,8 +48,14 @@ void send_error(int fd, const Error& e) {
 }
 
 Result<Frame> recv(int fd) {
-    std::vector<char> buf(kMaxFrame);
     ssize_t n;
+    do {
+        n = ::recv(fd, nullptr, 0, MSG_PEEK | MSG_TRUNC);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        return sys_error("sync receive");
+    }
+    std::vector<char> buf(std::max<size_t>(static_cast<size_t>(n), 1));
     do {
         n = ::recv(fd, buf.data(), buf.size(), 0);
     } while (n < 0 && errno == EINTR);

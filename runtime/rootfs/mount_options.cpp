@@ -40,6 +40,12 @@ constexpr FlagOpt kFlags[] = {
     {"nostrictatime", true, MS_STRICTATIME},
     {"silent", false, MS_SILENT},
     {"loud", true, MS_SILENT},
+    {"lazytime", false, MS_LAZYTIME},
+    {"nolazytime", true, MS_LAZYTIME},
+    {"iversion", false, MS_I_VERSION},
+    {"noiversion", true, MS_I_VERSION},
+    {"nosymfollow", false, MS_NOSYMFOLLOW},
+    {"symfollow", true, MS_NOSYMFOLLOW},
 };
 
 struct PropOpt {
@@ -100,7 +106,17 @@ bool match_flag(const std::string& o, MountOptions& m) {
 bool match_attr(const std::string& o, MountOptions& m) {
     for (const auto& a : kRecAttrs) {
         if (o == a.name) {
-            (a.clear ? m.attr_clr : m.attr_set) |= a.attr;
+            if (a.clear) {
+                m.attr_clr |= a.attr;
+                m.attr_set &= ~a.attr;
+            } else {
+                m.attr_set |= a.attr;
+                m.attr_clr &= ~a.attr;
+                // mount_setattr(2): an atime setting needs MOUNT_ATTR__ATIME in attr_clr.
+                if ((a.attr & MOUNT_ATTR__ATIME) == a.attr) {
+                    m.attr_clr |= MOUNT_ATTR__ATIME;
+                }
+            }
             return true;
         }
     }
