@@ -45,6 +45,7 @@ function long_flags() {
 }
 
 @test "pause, resume, update and events exist" {
+	requires cgroup_resources
 	local c
 	for c in "${MORE_COMMANDS[@]}"; do
 		cove -0 "$c" --help

@@ -278,3 +278,10 @@ no_runtime_state() {
         return 1
     }
 }
+
+# requires_cgroup_resources: skip unless the runtime has linux.resources, update and pause
+# (cove gets them with the cgroups issue, #6; runc has them).
+requires_cgroup_resources() {
+    "$COVE" update --help >/dev/null 2>&1 ||
+        skip "the runtime has no update/pause yet (cgroups issue #6)"
+}
