@@ -127,6 +127,20 @@ Status write_pid_file(const std::string& path, pid_t pid) {
     return {};
 }
 
+// Sends a frame to the init; when the init has already failed and gone (EPIPE), its error
+// frame is still queued on the socket: that is the error the user must see.
+Status tell_child(int sync_fd, sync::Type type, std::string_view payload = {}) {
+    Status st = sync::send(sync_fd, type, payload);
+    if (st) {
+        return st;
+    }
+    auto f = sync::recv(sync_fd);
+    if (f && f->type == sync::Type::kError) {
+        return Error(f->code, f->payload).with_exit_code(f->aux);
+    }
+    return st;
+}
+
 // The parent's side of a two-stage start: maps for the first child's new user namespace, then
 // the init's pid (the first child's child) replaces the first child's, which is reaped.
 Status second_stage(
@@ -135,7 +149,7 @@ Status second_stage(
         COVE_TRY(sync::expect(sync_fd, sync::Type::kUserns), "");
         COVE_TRY(write_id_maps(pid, lx), "");
     }
-    COVE_TRY(sync::send(sync_fd, sync::Type::kGo), "");
+    COVE_TRY(tell_child(sync_fd, sync::Type::kGo), "");
     sync::Frame f;
     COVE_TRY(sync::expect(sync_fd, sync::Type::kPid, &f), "");
     ::waitpid(pid, nullptr, 0);
@@ -164,7 +178,7 @@ Status drive_child(int sync_fd, const spec::Spec& s, const std::string& creating
                 COVE_TRY(hooks::run_all("prestart", s.hooks->prestart, creating_state), "");
                 COVE_TRY(hooks::run_all("createRuntime", s.hooks->create_runtime, creating_state),
                          "");
-                COVE_TRY(sync::send(sync_fd, sync::Type::kHooksDone), "");
+                COVE_TRY(tell_child(sync_fd, sync::Type::kHooksDone), "");
                 break;
             case sync::Type::kReady:
                 return {};
@@ -310,14 +324,14 @@ Result<Created> create_container(const GlobalOptions& g,
     st.config = spec::to_json(s);
     st.cgroup = cg->to_json();
     log::debug("create " + id + ": init is pid " + std::to_string(pid) + ", bundle " + bundle);
-    COVE_TRY(sync::send(sp.parent.get(), sync::Type::kGo, hook_state(st, "creating")), "");
+    COVE_TRY(tell_child(sp.parent.get(), sync::Type::kGo, hook_state(st, "creating")), "");
     if (!cgfd && !nsp.two_stage) {
         // v1: the first write to cgroup.procs waits for an RCU grace period (~5 ms here); the
         // init does its mount work meanwhile and waits for kCgroup before anything that
         // must be accounted or confined (cgroup namespace, hooks, exec).
         COVE_TRY(cg->add_pid(pid), "cgroup");
     }
-    COVE_TRY(sync::send(sp.parent.get(), sync::Type::kCgroup), "");
+    COVE_TRY(tell_child(sp.parent.get(), sync::Type::kCgroup), "");
     COVE_TRY(drive_child(sp.parent.get(), s, hook_state(st, "creating")), "");
     COVE_TRY(dir.save(st), "");
     COVE_TRY(write_pid_file(o.pid_file, pid), "");
