@@ -293,7 +293,7 @@ function requires() {
 		ref_runc) [ -n "$REF_RUNC" ] || skip_me=1 ;;
 		# linux.resources, update, pause/resume, events: the cgroups issue (#6). A build
 		# that has `update` has them all.
-		cgroup_resources) "$COVE" update --help >/dev/null 2>&1 || skip_me=1 ;;
+		cgroup_resources) "$COVE" --help 2>/dev/null | grep -qE '^ +update ' || skip_me=1 ;;
 		*)
 			fail "BUG: invalid requires $var"
 			return 1
