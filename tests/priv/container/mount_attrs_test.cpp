@@ -20,25 +20,15 @@
 
 #include "runtime/base/fs.hpp"
 #include "runtime/rootfs/mounts.hpp"
+#include "tests/helpers/temp_dir.hpp"
 
 namespace rootfs = cove::rootfs;
 namespace spec = cove::spec;
 
 namespace {
 
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/cove-priv-mnt-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
+struct TempDir : cove::test::TempDir {
+    TempDir() : cove::test::TempDir("cove-priv-mnt") {}
 };
 
 bool can_run() {

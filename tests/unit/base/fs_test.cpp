@@ -17,25 +17,16 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/helpers/temp_dir.hpp"
+
 namespace fs = cove::fs;
 using cove::UniqueFd;
 
 namespace {
 
 // A fresh directory under /tmp, removed (without following symlinks) at the end.
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/cove-ut-fs-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
+struct TempDir : cove::test::TempDir {
+    TempDir() : cove::test::TempDir("cove-ut-fs") {}
 };
 
 // Sets the umask for one test and puts the old one back.

@@ -18,6 +18,7 @@
 #include <catch2/catch.hpp>
 
 #include "runtime/base/fs.hpp"
+#include "tests/helpers/temp_dir.hpp"
 
 namespace proc = cove::process;
 using cove::Error;
@@ -27,19 +28,8 @@ using Env = std::vector<std::string>;
 
 namespace {
 
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/cove-ut-proc-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
+struct TempDir : cove::test::TempDir {
+    TempDir() : cove::test::TempDir("cove-ut-proc") {}
 };
 
 // Goes back to the old working directory at the end of the scope.
