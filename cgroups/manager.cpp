@@ -112,4 +112,18 @@ Result<std::unique_ptr<Manager>> load_manager(const nlohmann::json& saved,
     return FsManager::from_json(saved, fs ? std::move(fs) : real_cgroupfs());
 }
 
+namespace {
+Error unsupported(const char* what) {
+    return make_error(std::string("cgroup: ") + what + ": not supported by this cgroup manager");
+}
+}  // namespace
+
+Status Manager::apply(const Resources&) { return unsupported("linux.resources"); }
+Status Manager::update(const Resources&) { return unsupported("update"); }
+Status Manager::freeze(bool) { return unsupported("freeze"); }
+Result<bool> Manager::frozen() { return unsupported("freezer state"); }
+Result<nlohmann::json> Manager::stats() { return unsupported("stats"); }
+Result<uint64_t> Manager::oom_kill_count() { return unsupported("oom events"); }
+Result<bool> Manager::kill_all(int) { return false; }
+
 }  // namespace cove::cgroups

@@ -17,6 +17,7 @@
 
 #include "runtime/base/error.hpp"
 #include "runtime/base/unique_fd.hpp"
+#include "cgroups/resources.hpp"
 
 namespace cove::cgroups {
 
@@ -69,6 +70,26 @@ public:
     virtual std::map<std::string, std::string> paths() const = 0;
     virtual Mode mode() const = 0;
     virtual nlohmann::json to_json() const = 0;
+
+    // Resource control. The defaults fail with "not supported"; the backends override them.
+    // Writes every field r sets (create: before the init joins; device rules as given).
+    virtual Status apply(const Resources& r);
+    // `cove update`: like apply, in runc's order for changes that depend on each other
+    // (memory limit vs memory+swap, cpu quota vs period).
+    virtual Status update(const Resources& r);
+    // pause/resume: v1 freezer.state FROZEN/THAWED, v2 cgroup.freeze; waits until the
+    // kernel reports the new state.
+    virtual Status freeze(bool frozen);
+    virtual Result<bool> frozen();
+    // runc's `events --stats` "data" object (libcontainer/cgroups Stats as JSON: cpu, memory,
+    // pids, blkio, hugetlb).
+    virtual Result<nlohmann::json> stats();
+    // How many times the OOM killer killed in this cgroup (v1 memory.oom_control oom_kill,
+    // v2 memory.events oom_kill); `events` reports an "oom" event when it grows.
+    virtual Result<uint64_t> oom_kill_count();
+    // Signals every process in the cgroup. v2 with cgroup.kill and sig == SIGKILL: one write,
+    // and returns true; otherwise returns false and the caller signals pids() itself.
+    virtual Result<bool> kill_all(int sig);
 };
 
 // Resolves cfg.cgroups_path and returns the host's backend. No mkdir yet. Paths (runc's

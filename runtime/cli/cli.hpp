@@ -43,6 +43,8 @@ void add_spec(CLI::App& app, Cli& cli);
 void add_features(CLI::App& app, Cli& cli);
 // pause, resume, update, events (cmd_cgroups.cpp).
 void add_cgroup_commands(CLI::App& app, Cli& cli);
+// cove image ... (cmd_image.cpp).
+void add_image_commands(CLI::App& app, Cli& cli);
 
 // Shared flags of create and run.
 void add_create_flags(CLI::App& cmd, CreateOptions& o);

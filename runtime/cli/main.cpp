@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
     add_spec(app, cli);
     add_features(app, cli);
     add_cgroup_commands(app, cli);
+    add_image_commands(app, cli);
     app.get_help_ptr()->group("OPTIONS");
     for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
         sub->group("COMMANDS");
