@@ -18,6 +18,7 @@
 #include <seccomp.h>
 
 #include "runtime/base/log.hpp"
+#include "runtime/security/seccomp_enosys.hpp"
 
 namespace cove::security {
 namespace {
@@ -309,6 +310,8 @@ Result<SeccompProgram> compile_seccomp(const spec::Seccomp& s) {
         COVE_TRY(add_syscall(ctx.get(), s.syscalls[i], i, *default_action, prog.notify), "");
     }
     COVE_ASSIGN(prog.filter, export_bpf(ctx.get()), "linux.seccomp");
+    std::vector<sock_filter> stub = enosys_stub(s, *default_action);
+    prog.filter.insert(prog.filter.begin(), stub.begin(), stub.end());
     if (prog.filter.size() > kMaxInsns) {
         return make_error("linux.seccomp: the filter has " + std::to_string(prog.filter.size()) +
                           " instructions, the kernel takes at most " + std::to_string(kMaxInsns));

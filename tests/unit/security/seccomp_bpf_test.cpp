@@ -192,7 +192,14 @@ TEST_CASE("docker's profile on x86_64", "[seccomp][bpf]") {
     CHECK(run(prog, call(SYS_reboot)) == eperm);
     CHECK(run(prog, call(SYS_clone3)) == SCMP_ACT_ERRNO(ENOSYS));
     CHECK(run(prog, call(SYS_chroot)) == SCMP_ACT_LOG);
-    CHECK(run(prog, call(999)) == eperm);  // not in the profile: the default
+    CHECK(run(prog, call(SYS_kexec_load)) == eperm);  // not allowed, older than the profile
+
+    SECTION("a syscall newer than every one the profile names gets ENOSYS (runc's stub)") {
+        CHECK(run(prog, call(999)) == SCMP_ACT_ERRNO(ENOSYS));
+        CHECK(run(prog, call(999 | 0x40000000)) == eperm);  // x32 calls: the filter decides
+        CHECK(run(prog, call(nr_of(SCMP_ARCH_X86, "getpid"), {}, SCMP_ARCH_X86)) == SCMP_ACT_ALLOW);
+        CHECK(run(prog, call(999, {}, SCMP_ARCH_X86)) == SCMP_ACT_ERRNO(ENOSYS));
+    }
 
     SECTION("personality: one EQ rule per value, compared on 64 bits") {
         CHECK(run(prog, call(SYS_personality, {8})) == SCMP_ACT_ALLOW);
@@ -233,6 +240,23 @@ TEST_CASE("docker's profile on the extra architectures", "[seccomp][bpf]") {
     SECTION("an architecture not in the list is killed") {
         CHECK(run(prog, call(172, {}, SCMP_ARCH_AARCH64)) == SCMP_ACT_KILL);
     }
+}
+
+TEST_CASE("no ENOSYS stub when the default allows or is ENOSYS", "[seccomp][bpf]") {
+    spec::Seccomp s;
+    s.syscalls.push_back({{"getpid"}, "SCMP_ACT_ERRNO", {}, {}});
+    s.default_action = "SCMP_ACT_ALLOW";
+    CHECK(run(compile_seccomp(s).value().filter, call(999)) == SCMP_ACT_ALLOW);
+    s.default_action = "SCMP_ACT_LOG";
+    CHECK(run(compile_seccomp(s).value().filter, call(999)) == SCMP_ACT_LOG);
+    s.syscalls[0].action = "SCMP_ACT_ALLOW";
+    s.default_action = "SCMP_ACT_ERRNO";
+    s.default_errno_ret = ENOSYS;
+    CHECK(run(compile_seccomp(s).value().filter, call(999)) == SCMP_ACT_ERRNO(ENOSYS));
+    s.default_errno_ret = std::nullopt;
+    CHECK(run(compile_seccomp(s).value().filter, call(SYS_getpid)) == SCMP_ACT_ALLOW);
+    CHECK(run(compile_seccomp(s).value().filter, call(SYS_read)) == SCMP_ACT_ERRNO(1));
+    CHECK(run(compile_seccomp(s).value().filter, call(SYS_read + 1000)) == SCMP_ACT_ERRNO(ENOSYS));
 }
 
 TEST_CASE("actions, errnoRet and operators reach the program", "[seccomp][bpf]") {
