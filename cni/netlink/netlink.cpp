@@ -412,23 +412,18 @@ Status Netlink::add_address(int index, const IpNet& addr, bool nodad) {
         "netlink: add address " + addr.to_string() + " to link #" + std::to_string(index);
     NlMsg msg(nlmsg_alloc_simple(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL));
     ifaddrmsg ifa = {};
-    ifa.ifa_family = static_cast<unsigned char>(addr.addr.family);
-    ifa.ifa_prefixlen = static_cast<unsigned char>(addr.prefix_len);
+    ifa.ifa_family = static_cast<unsigned char>(addr.ip.family);
+    ifa.ifa_prefixlen = static_cast<unsigned char>(addr.prefix);
     ifa.ifa_flags = nodad ? IFA_F_NODAD : 0;
     ifa.ifa_scope = RT_SCOPE_UNIVERSE;
     ifa.ifa_index = static_cast<uint32_t>(index);
     if (!msg || nlmsg_append(msg.get(), &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0) {
         return nomem(what);
     }
-    COVE_TRY(put_ip(msg.get(), IFA_LOCAL, addr.addr), what);
-    COVE_TRY(put_ip(msg.get(), IFA_ADDRESS, addr.addr), what);
-    if (addr.addr.is_v4() && addr.prefix_len < 31) {
-        IpAddr bcast = addr.network();
-        for (size_t i = 0; i < 4; ++i) {
-            int bits = addr.prefix_len - static_cast<int>(i * 8);
-            bcast.bytes[i] |= bits >= 8 ? 0 : (bits <= 0 ? 0xff : (0xff >> bits));
-        }
-        COVE_TRY(put_ip(msg.get(), IFA_BROADCAST, bcast), what);
+    COVE_TRY(put_ip(msg.get(), IFA_LOCAL, addr.ip), what);
+    COVE_TRY(put_ip(msg.get(), IFA_ADDRESS, addr.ip), what);
+    if (addr.ip.is_v4() && addr.prefix < 31) {
+        COVE_TRY(put_ip(msg.get(), IFA_BROADCAST, addr.last()), what);
     }
     return request(msg.get(), what);
 }
@@ -438,13 +433,13 @@ Status Netlink::del_address(int index, const IpNet& addr) {
         "netlink: delete address " + addr.to_string() + " from link #" + std::to_string(index);
     NlMsg msg(nlmsg_alloc_simple(RTM_DELADDR, 0));
     ifaddrmsg ifa = {};
-    ifa.ifa_family = static_cast<unsigned char>(addr.addr.family);
-    ifa.ifa_prefixlen = static_cast<unsigned char>(addr.prefix_len);
+    ifa.ifa_family = static_cast<unsigned char>(addr.ip.family);
+    ifa.ifa_prefixlen = static_cast<unsigned char>(addr.prefix);
     ifa.ifa_index = static_cast<uint32_t>(index);
     if (!msg || nlmsg_append(msg.get(), &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0) {
         return nomem(what);
     }
-    COVE_TRY(put_ip(msg.get(), IFA_LOCAL, addr.addr), what);
+    COVE_TRY(put_ip(msg.get(), IFA_LOCAL, addr.ip), what);
     auto st = request(msg.get(), what);
     if (!st && st.error().code() == EADDRNOTAVAIL) {
         return ok_status();
@@ -475,8 +470,8 @@ namespace {
 Result<NlMsg> route_msg(int type, int flags, const Route& r, const std::string& what) {
     NlMsg msg(nlmsg_alloc_simple(type, flags));
     rtmsg rtm = {};
-    rtm.rtm_family = static_cast<unsigned char>(r.dst.addr.family);
-    rtm.rtm_dst_len = static_cast<unsigned char>(r.dst.prefix_len);
+    rtm.rtm_family = static_cast<unsigned char>(r.dst.ip.family);
+    rtm.rtm_dst_len = static_cast<unsigned char>(r.dst.prefix);
     rtm.rtm_table = r.table < 256 ? static_cast<unsigned char>(r.table)
                                   : static_cast<unsigned char>(RT_TABLE_UNSPEC);
     rtm.rtm_protocol = RTPROT_BOOT;
@@ -497,7 +492,8 @@ Result<NlMsg> route_msg(int type, int flags, const Route& r, const std::string& 
 }
 
 std::string route_name(const Route& r) {
-    return r.dst.masked().to_string() + (r.gw ? " via " + r.gw->to_string() : "") +
+    return IpNet{r.dst.network(), r.dst.prefix}.to_string() +
+           (r.gw ? " via " + r.gw->to_string() : "") +
            (r.ifindex != 0 ? " dev #" + std::to_string(r.ifindex) : "");
 }
 

@@ -11,10 +11,13 @@
 #include <vector>
 
 #include "cni/netlink/handle.hpp"
-#include "cni/netlink/ip.hpp"
+#include "cni/skel/ip.hpp"
 #include "runtime/base/error.hpp"
 
 namespace cove::nl {
+
+using cni::IpAddr;
+using cni::IpNet;
 
 struct LinkInfo {
     int index = 0;
