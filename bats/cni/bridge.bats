@@ -321,3 +321,22 @@ function add() {
 	NETNS=$ns CID=c2 run cni_exec bridge CHECK "$(with_prev "$CONF" "$RES")"
 	[ "$status" -eq 0 ]
 }
+
+@test "bridge: vlan and vlanTrunk tag the port, or fail clearly on a kernel without VLAN filtering" {
+	CONF=$(bridge_conf "$(cni_ipam_json 10.217.0.0/24)" '"vlan":100,"vlanTrunk":[{"minID":200,"maxID":210}],"preserveDefaultVlan":false')
+	ns=$(cni_make_netns)
+	NETNS=$ns CID=c1 run cni_exec bridge ADD "$CONF"
+	echo "$output"
+	if [ "$status" -ne 0 ]; then
+		jq -e '.msg | test("CONFIG_BRIDGE_VLAN_FILTERING")' <<<"$output"
+		[ "$(bridge_ports)" = 0 ]
+		[ "$(bridge_leases)" = 0 ]
+		run ! ip -n "${ns##*/}" link show eth0
+		skip "kernel without bridge VLAN filtering; the failure was clean"
+	fi
+	veth=$(jq -r '.interfaces[1].name' <<<"$output")
+	v=$(bridge vlan show dev "$veth")
+	[[ $v == *"100 PVID Egress Untagged"* ]]
+	[[ $v == *200* ]]
+	ip -d link show "$BR" | grep -q "vlan_filtering 1"
+}

@@ -32,7 +32,9 @@ private:
     std::vector<std::function<void()>> steps_;
 };
 
-Status setup_host_port(nl::Netlink& host, const BridgeConf& c, const nl::LinkInfo& br,
+Status setup_host_port(nl::Netlink& host,
+                       const BridgeConf& c,
+                       const nl::LinkInfo& br,
                        const nl::LinkInfo& veth) {
     COVE_TRY(host.set_master(veth.index, br.index), "");
     nl::BridgePortFlags flags;
@@ -59,7 +61,9 @@ Status setup_host_port(nl::Netlink& host, const BridgeConf& c, const nl::LinkInf
 
 // The gateway address on the bridge. IPv4 allows one address: another one is an error unless
 // forceAddress, which replaces it. IPv6 addresses are added beside existing ones.
-Status ensure_bridge_addr(nl::Netlink& host, const BridgeConf& c, const nl::LinkInfo& br,
+Status ensure_bridge_addr(nl::Netlink& host,
+                          const BridgeConf& c,
+                          const nl::LinkInfo& br,
                           const nl::IpNet& want) {
     COVE_ASSIGN(auto have, host.addresses(br.index, want.ip.family), "");
     for (const auto& a : have) {
@@ -83,7 +87,9 @@ Status ensure_bridge_addr(nl::Netlink& host, const BridgeConf& c, const nl::Link
     return st;
 }
 
-Status setup_gateway(nl::Netlink& host, const BridgeConf& c, const nl::LinkInfo& br,
+Status setup_gateway(nl::Netlink& host,
+                     const BridgeConf& c,
+                     const nl::LinkInfo& br,
                      const cni::CniResult& res) {
     bool v4 = false;
     bool v6 = false;
@@ -149,8 +155,11 @@ void complete_result(const BridgeConf& c, cni::CniResult& res) {
 }
 
 // Inside the container's netns: link up, addresses, routes.
-Status configure_container(nl::Netlink& cont, const BridgeConf& c, const cni::Request& req,
-                           int cidx, const cni::CniResult& res) {
+Status configure_container(nl::Netlink& cont,
+                           const BridgeConf& c,
+                           const cni::Request& req,
+                           int cidx,
+                           const cni::CniResult& res) {
     for (const auto& ip : res.ips) {
         if (!ip.address.ip.is_v4()) {
             COVE_TRY(nl::sysctl_set("net/ipv6/conf/" + req.ifname + "/disable_ipv6", "0"), "");
@@ -206,7 +215,12 @@ Result<cni::CniResult> cmd_add(const cni::Request& req) {
     bo.mtu = c.mtu;
     bo.vlan_filtering = c.vlan_filtering();
     bo.promisc = c.promisc;
-    COVE_ASSIGN(nl::LinkInfo br, host.ensure_bridge(bo), "");
+    auto br_r = host.ensure_bridge(bo);
+    if (!br_r && br_r.error().code() == EOPNOTSUPP && c.vlan_filtering()) {
+        return std::move(br_r).error().wrap(
+            "vlan: the kernel's bridge has no VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)");
+    }
+    COVE_ASSIGN(nl::LinkInfo br, std::move(br_r), "");
     COVE_ASSIGN(auto clash, cont.find_link(req.ifname), "");
     if (clash) {
         return make_error("container interface " + req.ifname + " already exists in netns " +

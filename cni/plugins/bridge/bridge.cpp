@@ -50,8 +50,11 @@ bool has_route(const std::vector<nl::Route>& have, const cni::Route& want) {
     });
 }
 
-Status check_container(nl::Netlink& cont, const cni::Request& req, const cni::CniResult& prev,
-                       const cni::Interface& want, int* peer_index) {
+Status check_container(nl::Netlink& cont,
+                       const cni::Request& req,
+                       const cni::CniResult& prev,
+                       const cni::Interface& want,
+                       int* peer_index) {
     COVE_ASSIGN(auto link, cont.find_link(req.ifname), "CHECK");
     if (!link) {
         return check_failed("interface " + req.ifname + " not found in netns " + req.netns);

@@ -32,7 +32,8 @@ std::string net_part(const std::string& network) {
 
 }  // namespace
 
-std::string attachment_tag(const std::string& network, const std::string& container_id,
+std::string attachment_tag(const std::string& network,
+                           const std::string& container_id,
                            const std::string& ifname) {
     std::string cid = container_id.size() > 70 ? fnv_hex(container_id) : container_id;
     return net_part(network) + "/" + cid + "/" + ifname;

@@ -16,7 +16,8 @@
 namespace cove::bridge {
 
 // The tag of one attachment; long names are shortened to a hash to fit nft's 127 characters.
-std::string attachment_tag(const std::string& network, const std::string& container_id,
+std::string attachment_tag(const std::string& network,
+                           const std::string& container_id,
                            const std::string& ifname);
 
 // Masquerades traffic from each address to destinations outside its subnet (and not multicast).
