@@ -1,5 +1,6 @@
 #include "cni/netlink/nft.hpp"
 
+#include <dlfcn.h>
 #include <nftables/libnftables.h>
 
 #include <utility>
@@ -19,15 +20,71 @@ std::string trim_nl(std::string s) {
     return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
+// libnftables and its dependencies cost ~0.7 ms of CPU to load: a plugin whose config has no
+// ipMasq or macspoofchk never touches nftables on ADD, so the library is loaded on first use
+// (dlopen) instead of at every exec.
+struct NftApi {
+    decltype(&::nft_ctx_new) ctx_new;
+    decltype(&::nft_ctx_free) ctx_free;
+    decltype(&::nft_ctx_buffer_output) buffer_output;
+    decltype(&::nft_ctx_buffer_error) buffer_error;
+    decltype(&::nft_ctx_output_set_flags) output_set_flags;
+    decltype(&::nft_run_cmd_from_buffer) run_cmd_from_buffer;
+    decltype(&::nft_ctx_get_output_buffer) get_output_buffer;
+    decltype(&::nft_ctx_get_error_buffer) get_error_buffer;
+};
+
+template <typename F>
+bool resolve(void* lib, const char* name, F& out) {
+    out = reinterpret_cast<F>(::dlsym(lib, name));
+    return out != nullptr;
+}
+
+Result<const NftApi*> api() {
+    static NftApi a{};
+    static std::string failed;
+    static bool loaded = false;
+    if (loaded) {
+        return &a;
+    }
+    if (!failed.empty()) {
+        return make_error(failed);
+    }
+    void* lib = ::dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+        const char* e = ::dlerror();
+        failed = "nftables: load libnftables.so.1: " + std::string(e != nullptr ? e : "failed");
+        return make_error(failed);
+    }
+    if (!resolve(lib, "nft_ctx_new", a.ctx_new) || !resolve(lib, "nft_ctx_free", a.ctx_free) ||
+        !resolve(lib, "nft_ctx_buffer_output", a.buffer_output) ||
+        !resolve(lib, "nft_ctx_buffer_error", a.buffer_error) ||
+        !resolve(lib, "nft_ctx_output_set_flags", a.output_set_flags) ||
+        !resolve(lib, "nft_run_cmd_from_buffer", a.run_cmd_from_buffer) ||
+        !resolve(lib, "nft_ctx_get_output_buffer", a.get_output_buffer) ||
+        !resolve(lib, "nft_ctx_get_error_buffer", a.get_error_buffer)) {
+        failed = "nftables: libnftables.so.1 lacks a symbol cove needs";
+        return make_error(failed);
+    }
+    loaded = true;
+    return &a;
+}
+
+// Only reached through an Nft, which exists only once api() succeeded.
+const NftApi& loaded_api() {
+    return *api().value();
+}
+
 }  // namespace
 
 Result<Nft> Nft::open() {
-    nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    COVE_ASSIGN(const NftApi* nft, api(), "");
+    nft_ctx* ctx = nft->ctx_new(NFT_CTX_DEFAULT);
     if (ctx == nullptr) {
         return errno_error(ENOMEM, "nftables: new context");
     }
-    if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0) {
-        nft_ctx_free(ctx);
+    if (nft->buffer_output(ctx) != 0 || nft->buffer_error(ctx) != 0) {
+        nft->ctx_free(ctx);
         return errno_error(ENOMEM, "nftables: buffer output");
     }
     return Nft(ctx);
@@ -38,7 +95,7 @@ Nft::Nft(Nft&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
 Nft& Nft::operator=(Nft&& o) noexcept {
     if (this != &o) {
         if (ctx_ != nullptr) {
-            nft_ctx_free(ctx_);
+            loaded_api().ctx_free(ctx_);
         }
         ctx_ = std::exchange(o.ctx_, nullptr);
     }
@@ -47,31 +104,31 @@ Nft& Nft::operator=(Nft&& o) noexcept {
 
 Nft::~Nft() {
     if (ctx_ != nullptr) {
-        nft_ctx_free(ctx_);
+        loaded_api().ctx_free(ctx_);
     }
 }
 
 Status Nft::run(const std::string& cmds, const std::string& what) {
-    nft_ctx_output_set_flags(ctx_, 0);
-    if (nft_run_cmd_from_buffer(ctx_, cmds.c_str()) != 0) {
-        const char* err = nft_ctx_get_error_buffer(ctx_);
+    loaded_api().output_set_flags(ctx_, 0);
+    if (loaded_api().run_cmd_from_buffer(ctx_, cmds.c_str()) != 0) {
+        const char* err = loaded_api().get_error_buffer(ctx_);
         return make_error("nftables: " + what + ": " + trim_nl(err != nullptr ? err : "failed"));
     }
     return ok_status();
 }
 
 Result<nlohmann::json> Nft::list(const std::string& cmd) {
-    nft_ctx_output_set_flags(ctx_, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
-    int rc = nft_run_cmd_from_buffer(ctx_, cmd.c_str());
-    nft_ctx_output_set_flags(ctx_, 0);
+    loaded_api().output_set_flags(ctx_, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+    int rc = loaded_api().run_cmd_from_buffer(ctx_, cmd.c_str());
+    loaded_api().output_set_flags(ctx_, 0);
     if (rc != 0) {
-        std::string err = nft_ctx_get_error_buffer(ctx_);
+        std::string err = loaded_api().get_error_buffer(ctx_);
         if (err.find("No such file or directory") != std::string::npos) {
             return nlohmann::json{{"nftables", nlohmann::json::array()}};
         }
         return make_error("nftables: " + cmd + ": " + trim_nl(err));
     }
-    const char* out = nft_ctx_get_output_buffer(ctx_);
+    const char* out = loaded_api().get_output_buffer(ctx_);
     COVE_ASSIGN(auto j, json::parse(out != nullptr ? out : "{}"), "nftables: " + cmd + ": output");
     return j;
 }

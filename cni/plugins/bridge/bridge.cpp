@@ -30,7 +30,11 @@ Status cmd_del(const cni::Request& req) {
             COVE_TRY(nl.del_link(req.ifname), "container interface");
         }
     }
-    COVE_TRY(rules_del(attachment_tag(req.conf.name, req.container_id, req.ifname)), "");
+    // Like the reference, the rules DEL removes are those its config asks for (GC removes any
+    // left by a config that changed); without them nftables is never loaded.
+    if (c.ip_masq || c.mac_spoof_check) {
+        COVE_TRY(rules_del(attachment_tag(req.conf.name, req.container_id, req.ifname)), "");
+    }
     if (c.has_ipam) {
         COVE_TRY(cni::ipam_exec_del(req), "");
     }
