@@ -20,6 +20,7 @@
 #include "runtime/base/log.hpp"
 #include "runtime/base/scope_exit.hpp"
 #include "runtime/base/strings.hpp"
+#include "runtime/container/cgroup_ops.hpp"
 #include "runtime/container/hooks.hpp"
 #include "runtime/container/init.hpp"
 #include "runtime/container/sync.hpp"
@@ -215,6 +216,7 @@ Result<Created> create_container(const GlobalOptions& g,
         }
     }
     COVE_ASSIGN(NsPlan nsp, plan_namespaces(s), "");
+    COVE_ASSIGN(cgroups::Resources resources, plan_resources(s), "");
 
     // From here on, every step is undone if a later one fails.
     COVE_ASSIGN(StateDir dir, StateDir::create(g.root, id), "");
@@ -227,6 +229,7 @@ Result<Created> create_container(const GlobalOptions& g,
     COVE_ASSIGN(auto cg, cgroups::make_manager(cgc), "cgroup");
     COVE_TRY(cg->create(), "cgroup");
     ScopeExit remove_cgroup([&] { (void)cg->destroy(); });
+    COVE_TRY(cg->apply(resources), "cgroup");  // before the init joins: it starts limited
 
     // 0622 whatever the umask: the init may have switched to process.user before it opens
     // the fifo for writing (through /proc/self/fd, so the 0700 state dir is no obstacle).
