@@ -7,11 +7,6 @@
 
 load helpers
 
-function setup() {
-	setup_busybox
-	requires cgroup_resources
-}
-
 function teardown() {
 	# A backgrounded `events` of this test, if a test failed before reaping it.
 	[ -n "$EVENTS_PID" ] && kill -9 "$EVENTS_PID" 2>/dev/null
