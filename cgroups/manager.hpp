@@ -15,9 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cgroups/resources.hpp"
 #include "runtime/base/error.hpp"
 #include "runtime/base/unique_fd.hpp"
-#include "cgroups/resources.hpp"
 
 namespace cove::cgroups {
 
