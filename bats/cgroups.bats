@@ -326,3 +326,11 @@ function bad_config() {
 	v=$(cg_read memory memory.limit_in_bytes memory.max)
 	[ "$v" = max ] || [ "$v" -gt 1000000000000 ]
 }
+
+@test "a memory limit too low to start the init: OOM-killed, said so, nothing left" {
+	update_config '.linux.resources.memory = {"limit": 4096, "swap": 4096}'
+	cove ! run -d "$CT"
+	# (runc applies limits after the init joined, and fails writing this one.)
+	is_runc || [[ "$output" == *"OOM-killed"* ]]
+	assert_nothing_left
+}

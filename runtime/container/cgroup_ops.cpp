@@ -66,6 +66,10 @@ Result<cgroups::Resources> plan_resources(const spec::Spec& s) {
     nlohmann::json none;
     COVE_ASSIGN(cgroups::Resources r, cgroups::parse_resources(s.linux ? s.linux->resources : none),
                 "");
+    for (const auto& w : cgroups::resource_warnings(r)) {
+        log::warn(w);
+    }
+    cgroups::append_default_device_rules(r);
     return r;
 }
 
@@ -255,6 +259,15 @@ Status events(const GlobalOptions& g,
     COVE_ASSIGN(auto cg, container_cgroup(st), "events");
     auto stats_event = [&]() -> Result<nlohmann::ordered_json> {
         COVE_ASSIGN(nlohmann::json data, cg->stats(), "stats");
+        // runc's types.Stats always has these, empty when the controller is not there.
+        for (const char* k : {"cpu", "memory", "pids", "blkio", "hugetlb", "intel_rdt"}) {
+            if (!data.contains(k)) {
+                data[k] = nlohmann::json::object();
+            }
+        }
+        if (!data.contains("network_interfaces")) {
+            data["network_interfaces"] = nullptr;
+        }
         return nlohmann::ordered_json{{"type", "stats"}, {"id", id}, {"data", std::move(data)}};
     };
     if (o.stats) {

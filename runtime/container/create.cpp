@@ -334,8 +334,15 @@ Result<Created> create_container(const GlobalOptions& g,
         // must be accounted or confined (cgroup namespace, hooks, exec).
         COVE_TRY(cg->add_pid(pid), "cgroup");
     }
-    COVE_TRY(tell_child(sp.parent.get(), sync::Type::kCgroup), "");
-    COVE_TRY(drive_child(sp.parent.get(), s, hook_state(st, "creating")), "");
+    // An init the OOM killer took (a memory limit too low to start in) closes the sync
+    // socket without an error frame: say so, as runc does.
+    auto oom_hint = [&](Status r) -> Status {
+        auto n = r ? Result<uint64_t>(0) : cg->oom_kill_count();
+        return n && *n > 0 ? make_error("container init was OOM-killed (memory limit too low?)")
+                           : r;
+    };
+    COVE_TRY(oom_hint(tell_child(sp.parent.get(), sync::Type::kCgroup)), "");
+    COVE_TRY(oom_hint(drive_child(sp.parent.get(), s, hook_state(st, "creating"))), "");
     COVE_TRY(dir.save(st), "");
     COVE_TRY(write_pid_file(o.pid_file, pid), "");
     kill_child.dismiss();
