@@ -210,6 +210,16 @@ function saved_resource() {
 	[[ "$output" == *"not stopped"* ]]
 	cove -0 delete --force "$CT-2"
 	cove ! state "$CT-2"
+
+	set_cgroups_path 3
+	update_config '.process.args = ["sh", "-c", "sleep 100 & sleep 100"]'
+	cove -0 run -d "$CT-3"
+	cove -0 pause "$CT-3"
+	cove -0 kill --all "$CT-3" KILL
+	wait_for_container 50 0.1 "$CT-3" stopped
+	# Every process, not only the init, is gone (a frozen v1 task dies only once thawed).
+	retry 50 0.1 eval '[ -z "$(cat "$(cg_file pids cgroup.procs cgroup.procs)")" ]'
+	cove -0 delete "$CT-3"
 }
 
 @test "update with flags changes a running container's limits and keeps them" {
