@@ -109,6 +109,9 @@ function saved_resource() {
 	# events exits 0 once the container is gone (cove: when it stops; runc: at delete).
 	cove -0 kill "$CT" KILL
 	wait_for_container 50 0.1 "$CT" stopped
+	if ! is_runc; then
+		retry 100 0.1 eval '! kill -0 "$EVENTS_PID" 2>/dev/null' || fail "events still running"
+	fi
 	cove -0 delete "$CT"
 	local rc=0
 	wait "$EVENTS_PID" || rc=$?
