@@ -18,6 +18,14 @@ struct DevicePolicy {
 
 DevicePolicy device_policy(const std::vector<DeviceRule>& rules);
 
+// The cgroup v1 kernel's own bookkeeping of the rules (runc's device emulator): a default and
+// a list of exceptions to it, one per (type, major, minor) with the accesses merged: a rule
+// against the default adds its accesses to its exception, a rule agreeing with the default
+// takes them away. Every returned rule has allow == !default_allow. The access check is the
+// kernel's: with deny-by-default a request must lie within one exception's accesses; with
+// allow-by-default a request touching any access of an exception is denied.
+DevicePolicy device_exceptions(const std::vector<DeviceRule>& rules);
+
 // A rule as cgroup v1 devices.allow/devices.deny take it: "c 1:3 rwm", "b *:* m", "a *:* rwm".
 std::string v1_device_line(const DeviceRule& rule);
 

@@ -180,22 +180,21 @@ Status parse_memory(const Obj& res, Resources::Memory& m) {
     COVE_TRY(get(*o, "swap", m.swap), "");
     COVE_TRY(get(*o, "kernel", m.kernel), "");
     COVE_TRY(get(*o, "kernelTCP", m.kernel_tcp), "");
-    // runc takes -1 (as the uint64 2^64-1) to mean "not set".
-    std::optional<int64_t> swappiness;
-    COVE_TRY(get(*o, "swappiness", swappiness), "");
-    if (!swappiness) {
-        if (const json* v = o->find("swappiness"); v && v->is_number_unsigned()) {
-            if (v->get<uint64_t>() != std::numeric_limits<uint64_t>::max()) {
-                return field_error(o->field("swappiness"),
-                                   "must be between 0 and 100, not " + v->dump());
+    // runc takes -1 (also as the uint64 2^64-1) to mean "not set".
+    if (const json* v = o->find("swappiness")) {
+        std::string f = o->field("swappiness");
+        if (!v->is_number_integer()) {
+            return field_error(f, "must be an integer");
+        }
+        bool unset = v->is_number_unsigned()
+                         ? v->get<uint64_t>() == std::numeric_limits<uint64_t>::max()
+                         : v->get<int64_t>() == -1;
+        if (!unset) {
+            if (!v->is_number_unsigned() || v->get<uint64_t>() > 100) {
+                return field_error(f, "must be between 0 and 100, not " + v->dump());
             }
+            m.swappiness = v->get<uint64_t>();
         }
-    } else if (*swappiness != -1) {
-        if (*swappiness < 0 || *swappiness > 100) {
-            return field_error(o->field("swappiness"),
-                               "must be between 0 and 100, not " + std::to_string(*swappiness));
-        }
-        m.swappiness = static_cast<uint64_t>(*swappiness);
     }
     COVE_TRY(get_bool(*o, "disableOOMKiller", m.disable_oom_killer), "");
     COVE_TRY(get_bool(*o, "useHierarchy", m.use_hierarchy), "");

@@ -41,6 +41,7 @@ bpf_insn exit_insn() {
 // One rule's block. Jumps are emitted with a placeholder offset and patched to the block's
 // end once its length is known.
 std::vector<bpf_insn> rule_block(const DeviceRule& r) {
+    // Allow exceptions must hold every requested access; deny exceptions catch any of theirs.
     std::vector<bpf_insn> b;
     int32_t type = r.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
     b.push_back(insn(BPF_JMP | BPF_JNE | BPF_K, kR2, 0, -1, type));
@@ -52,10 +53,15 @@ std::vector<bpf_insn> rule_block(const DeviceRule& r) {
                              : 0;
     }
     if (access != (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD)) {
-        // Matches only when every requested access is in the rule's: (R3 & access) == R3.
         b.push_back(mov32_reg(kR1, kR3));
         b.push_back(alu32_imm(BPF_AND, kR1, access));
-        b.push_back(insn(BPF_JMP | BPF_JNE | BPF_X, kR1, kR3, -1, 0));
+        if (r.allow) {
+            // (R3 & access) != R3: some requested access is not allowed here.
+            b.push_back(insn(BPF_JMP | BPF_JNE | BPF_X, kR1, kR3, -1, 0));
+        } else {
+            // (R3 & access) == 0: none of the denied accesses is requested.
+            b.push_back(insn(BPF_JMP | BPF_JEQ | BPF_K, kR1, 0, -1, 0));
+        }
     }
     if (r.major) {
         b.push_back(insn(BPF_JMP | BPF_JNE | BPF_K, kR4, 0, -1, static_cast<int32_t>(*r.major)));
@@ -66,7 +72,7 @@ std::vector<bpf_insn> rule_block(const DeviceRule& r) {
     b.push_back(alu32_imm(BPF_MOV, kR0, r.allow ? 1 : 0));
     b.push_back(exit_insn());
     for (size_t k = 0; k < b.size(); ++k) {
-        if (b[k].off == -1 && BPF_CLASS(b[k].code) == BPF_JMP && BPF_OP(b[k].code) == BPF_JNE) {
+        if (b[k].off == -1 && BPF_CLASS(b[k].code) == BPF_JMP) {
             b[k].off = static_cast<int16_t>(b.size() - k - 1);
         }
     }
@@ -152,7 +158,7 @@ Status attach(int cgroup_fd, int prog_fd) {
 }  // namespace
 
 std::vector<bpf_insn> device_filter_program(const std::vector<DeviceRule>& rules) {
-    DevicePolicy p = device_policy(rules);
+    DevicePolicy p = device_exceptions(rules);
     // struct bpf_cgroup_dev_ctx { u32 access_type; u32 major; u32 minor; }, access_type being
     // (access << 16) | type.
     std::vector<bpf_insn> prog = {
@@ -161,8 +167,8 @@ std::vector<bpf_insn> device_filter_program(const std::vector<DeviceRule>& rules
         load_word(kR4, 4),                                   // R4 = major
         load_word(kR5, 8),                                   // R5 = minor
     };
-    for (auto it = p.rules.rbegin(); it != p.rules.rend(); ++it) {
-        auto b = rule_block(*it);
+    for (const auto& rule : p.rules) {
+        auto b = rule_block(rule);
         prog.insert(prog.end(), b.begin(), b.end());
     }
     prog.push_back(alu32_imm(BPF_MOV, kR0, p.default_allow ? 1 : 0));

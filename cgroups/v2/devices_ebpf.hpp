@@ -2,10 +2,12 @@
 // program (after runc's and crun's device filter), and loading it and swapping it in on a
 // cgroup with raw bpf(2) calls (no libbpf).
 //
-// The program reads the context (struct bpf_cgroup_dev_ctx) into R2 = device type, R3 =
-// access, R4 = major, R5 = minor; then one block per rule, the list's last rule first so the
-// last matching rule wins; each block falls through to the next on a mismatch and returns
-// the rule's verdict (R0 = 1 allow, 0 deny) on a match; the last block returns the default.
+// The rules are first reduced as the v1 kernel does (device_exceptions: the default after
+// the last 'a' rule, then merged exceptions), so a container sees the same devices on v1 and
+// v2. The program reads the context (struct bpf_cgroup_dev_ctx) into R2 = device type, R3 =
+// access, R4 = major, R5 = minor; then one block per exception, which falls through to the
+// next on a mismatch and returns the exception's verdict (R0 = 1 allow, 0 deny) on a match;
+// the last block returns the default.
 #pragma once
 
 #include <linux/bpf.h>
