@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# kernel.sh: print the path of an uncompressed vmlinux (ELF, PVH entry) for the VM lane.
+# Debian's kernel (the version linux-image-amd64 depends on) is downloaded with
+# `apt-get download`, never installed on the host; only vmlinuz is taken out of the .deb and
+# decompressed. The result is cached under $COVE_VM_CACHE/<package>_<version>/ so reruns cost
+# nothing. COVE_VM_KERNEL=/path/to/vmlinux skips all of this (e.g. a minimal kernel).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+if [[ -n ${COVE_VM_KERNEL:-} ]]; then
+    [[ -r $COVE_VM_KERNEL ]] || { echo "kernel.sh: COVE_VM_KERNEL=$COVE_VM_KERNEL: not readable" >&2; exit 1; }
+    echo "$COVE_VM_KERNEL"
+    exit 0
+fi
+cache=${COVE_VM_CACHE:-/var/cache/cove-vm}
+
+# The package linux-image-amd64 points at, e.g. linux-image-6.1.0-57-amd64. A fresh container
+# image has no package lists: fetch them once.
+pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n1)
+if [[ -z $pkg ]]; then
+    apt-get update -qq >&2
+    pkg=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n1)
+fi
+[[ -n $pkg ]] || { echo "kernel.sh: apt-cache knows no linux-image-amd64 (not Debian?)" >&2; exit 1; }
+version=$(apt-cache show --no-all-versions "$pkg" | sed -n 's/^Version: //p' | head -n1)
+dir=$cache/${pkg}_$version
+if [[ -s $dir/vmlinux ]]; then
+    echo "$dir/vmlinux"
+    exit 0
+fi
+
+mkdir -p "$cache"
+tmp=$(mktemp -d "$cache/.fetch.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+# apt drops to the _apt user for downloads: let it write the directory.
+chmod 755 "$tmp"
+chown _apt "$tmp" 2>/dev/null || true
+echo "kernel.sh: fetching $pkg $version" >&2
+(cd "$tmp" && apt-get download -q "$pkg=$version" >&2)
+deb=$(ls "$tmp"/*.deb)
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*' './boot/config-*'
+python3 "$here/extract-vmlinux.py" "$tmp"/boot/vmlinuz-* "$tmp/vmlinux"
+mkdir -p "$dir"
+mv "$tmp"/boot/config-* "$dir/config"
+mv "$tmp/vmlinux" "$dir/vmlinux"
+echo "$dir/vmlinux"
