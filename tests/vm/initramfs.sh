@@ -30,6 +30,8 @@ add_binary() {
 cp "$busybox" "$w/bin/busybox"
 ln -s busybox "$w/bin/sh"
 add_binary "$cove" /usr/local/bin/cove
+# Debug info is most of a debug build's size (50 MB): the guest unpacks and copies it twice.
+strip --strip-debug "$w/usr/local/bin/cove" 2>/dev/null || true
 add_binary "$(command -v jq)" /usr/bin/jq
 runc=$(command -v runc || true)
 [[ -n $runc ]] && add_binary "$runc" /usr/sbin/runc

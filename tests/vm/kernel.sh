@@ -13,15 +13,22 @@ if [[ -n ${COVE_VM_KERNEL:-} ]]; then
 fi
 cache=${COVE_VM_CACHE:-/var/cache/cove-vm}
 
-# The package linux-image-amd64 points at, e.g. linux-image-6.1.0-57-amd64. A fresh container
-# image has no package lists: fetch them once.
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n1)
-if [[ -z $pkg ]]; then
+# The package linux-image-amd64 points at and its version, from its Depends line, e.g.
+# "linux-image-6.1.0-57-amd64 (= 6.1.192-3)". A fresh container image has no package lists:
+# fetch them once.
+target() {
+    apt-cache show --no-all-versions linux-image-amd64 2>/dev/null |
+        sed -n 's/^Depends: .*\(linux-image-[0-9][^ ,]*\) (= \([^)]*\)).*/\1 \2/p' | head -n1
+}
+read -r pkg version < <(target) || true
+if [[ -z ${pkg:-} ]]; then
     apt-get update -qq >&2
-    pkg=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n1)
+    read -r pkg version < <(target) || true
 fi
-[[ -n $pkg ]] || { echo "kernel.sh: apt-cache knows no linux-image-amd64 (not Debian?)" >&2; exit 1; }
-version=$(apt-cache show --no-all-versions "$pkg" | sed -n 's/^Version: //p' | head -n1)
+[[ -n ${pkg:-} && -n ${version:-} ]] || {
+    echo "kernel.sh: apt-cache knows no linux-image-amd64 (not Debian?); set COVE_VM_KERNEL" >&2
+    exit 1
+}
 dir=$cache/${pkg}_$version
 if [[ -s $dir/vmlinux ]]; then
     echo "$dir/vmlinux"

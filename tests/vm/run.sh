@@ -123,6 +123,7 @@ fi
 if ((failed)); then
     echo "vm: FAILED: $failed of $((passed + failed)) checks with $runtime:" >&2
     grep '^not ok ' <<<"$out" | sed 's/^/vm:   /' >&2
+    sed -n 's/^# failed tests: /vm: failed tests: /p' <<<"$out" >&2
     status=1
 elif ((status == 0)); then
     echo "vm: all $passed checks passed with $runtime" >&2

@@ -262,12 +262,15 @@ made_children() { [ -e "$(cgdir $1)/a/b/cgroup.procs" -a -d "$(cgdir $1)/c" ]; }
 t_nested() {
     # A writable cgroup mount (cgroup namespace root = the container's cgroup).
     rw='.mounts |= map(if .destination == "/sys/fs/cgroup" then .options -= ["ro"] else . end)'
-    script='mkdir -p /sys/fs/cgroup/a/b /sys/fs/cgroup/c && sleep 1000 & s=$!
-            echo $s >/sys/fs/cgroup/a/b/cgroup.procs && echo moved; wait'
+    script='mkdir -p /sys/fs/cgroup/a/b /sys/fs/cgroup/c || exit 1
+            sleep 1000 &
+            echo $! >/sys/fs/cgroup/a/b/cgroup.procs && echo moved; wait'
     mk nest1 "$rw" "$script"
     rtio run -d --bundle $B/nest1 nest1 >/tmp/nest1.out 2>&1
     check "the container made a/b and c in its cgroup" wait_for 10 made_children nest1
     check "and moved a process into a/b" wait_for 10 has -x moved /tmp/nest1.out
+    [ -s /tmp/nest1.out ] && diag </tmp/nest1.out
+    check "a/b holds that process" procs_at_least nest1/a/b 1
     rt delete -f nest1
     check "delete -f of the running container removed its cgroup tree" [ ! -e "$(cgdir nest1)" ]
 
