@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# initramfs.sh OUT: the VM lane's guest image (uncompressed newc cpio, built from the current
-# build each run). Holds busybox-static, the runtimes under test (cove from $COVE_BUILD, and
-# runc when the host has it) with their shared libraries and loader, jq (the guest tests edit
+# initramfs.sh OUT [RUNTIME]: the VM lane's guest image (uncompressed newc cpio, built from the
+# current build each run). Holds busybox-static, the runtimes under test (cove from $COVE_BUILD;
+# and a host runtime such as runc or crun when named, to validate the tests) with their shared
+# libraries and loader, jq (the guest tests edit
 # config.json with it), a busybox rootfs every test bundle points at, a base config.json made by
 # `cove spec`, and the guest scripts (guest/init, guest/init2, guest/tests.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1
+extra=${2:-cove}
 build=${COVE_BUILD:-$(cd "$here/../.." && pwd)/build}
 cove=$build/cove
 [[ -x $cove ]] || { echo "initramfs.sh: $cove: not built" >&2; exit 1; }
@@ -33,8 +35,10 @@ add_binary "$cove" /usr/local/bin/cove
 # Debug info is most of a debug build's size (50 MB): the guest unpacks and copies it twice.
 strip --strip-debug "$w/usr/local/bin/cove" 2>/dev/null || true
 add_binary "$(command -v jq)" /usr/bin/jq
-runc=$(command -v runc || true)
-[[ -n $runc ]] && add_binary "$runc" /usr/sbin/runc
+if [[ $extra != cove ]]; then
+    bin=$(command -v "$extra") || { echo "initramfs.sh: $extra is not installed" >&2; exit 1; }
+    add_binary "$bin" "/usr/sbin/$extra"
+fi
 
 install -m 755 "$here/guest/init" "$w/init"
 install -m 755 "$here/guest/init2" "$here/guest/tests.sh" "$w/vm/"
@@ -44,7 +48,7 @@ echo 'root:x:0:' >"$w/etc/group"
 # The rootfs every test container runs (shared read-write; each config mounts a tmpfs on /tmp).
 r=$w/vm/rootfs
 mkdir -p "$r"/{bin,etc,proc,sys,dev,tmp,root}
-cp "$busybox" "$r/bin/busybox"
+ln "$w/bin/busybox" "$r/bin/busybox"
 for a in $("$busybox" --list); do
     [[ $a == busybox ]] || ln -s busybox "$r/bin/$a"
 done

@@ -59,7 +59,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 vmlinux=$("$here/kernel.sh")
-"$here/initramfs.sh" "$work/initramfs.cpio"
+"$here/initramfs.sh" "$work/initramfs.cpio" "$runtime"
 prep=$((SECONDS - start))
 
 # TCG's guest TSC runs at the host's rate; without tsc_early_khz the calibration against the
