@@ -36,6 +36,11 @@ tests=$(
     echo "$*"
 )
 
+all=$(sed -n 's/^ALL="\(.*\)"$/\1/p' "$here/guest/tests.sh")
+for t in "$@"; do
+    [[ " $all " == *" $t "* ]] || { echo "vm: no test '$t' (tests: $all)" >&2; exit 2; }
+done
+
 qemu=$(command -v qemu-system-x86_64 || true)
 if [[ -z $qemu ]]; then
     echo "1..0 # skip qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
@@ -110,7 +115,7 @@ out=$(tr -d '\r' <"$console")
 passed=$(grep -c '^ok ' <<<"$out" || true)
 failed=$(grep -c '^not ok ' <<<"$out" || true)
 up=$(sed -n 's/^# vm: up \([0-9.]*\)s.*/\1/p' <<<"$out")
-echo "vm: guest reached its tests ${up:-never} s after boot (guest clock); VM ran $((SECONDS - boot))s; lane $((SECONDS - start))s" >&2
+echo "vm: guest ready for the tests ${up:-(never)}${up:+s after boot (guest clock)}; VM ran $((SECONDS - boot))s; lane $((SECONDS - start))s" >&2
 status=0
 if ((timed_out)); then
     echo "vm: FAILED: the guest did not finish within ${timeout}s (QEMU killed)" >&2
