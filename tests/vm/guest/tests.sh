@@ -332,7 +332,9 @@ for t in ${*:-$ALL}; do
     esac
     echo "# $t"
     rm -f /tmp/done.$t
+    t0=$(uptime_cs)
     timeout $TEST_TIMEOUT sh "$0" --run "$t"
+    echo "# $t: $((($(uptime_cs) - t0) / 100))s"
     if [ ! -e /tmp/done.$t ]; then
         CUR=$t
         fail "did not finish within ${TEST_TIMEOUT}s"
