@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "cgroups/v2/devices_ebpf.hpp"
 #include "runtime/base/fs.hpp"
 #include "runtime/base/strings.hpp"
 
@@ -92,6 +94,18 @@ Result<UniqueFd> CgroupFs::open_dir(const std::string& dir) {
         return sys_error("open " + dir);
     }
     return fd;
+}
+
+Status CgroupFs::kill(pid_t pid, int sig) {
+    if (::kill(pid, sig) != 0) {
+        return sys_error("kill " + std::to_string(pid));
+    }
+    return {};
+}
+
+Status CgroupFs::set_device_filter(const std::string& dir, const std::vector<bpf_insn>& prog) {
+    COVE_ASSIGN(UniqueFd fd, open_dir(dir), "");
+    return replace_device_filter(fd.get(), prog);
 }
 
 std::shared_ptr<CgroupFs> real_cgroupfs() {

@@ -6,6 +6,8 @@
 
 #include <sys/types.h>
 
+#include <linux/bpf.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +31,12 @@ public:
     virtual Result<std::vector<std::string>> subdirs(const std::string& dir);
     // O_RDONLY|O_DIRECTORY|O_CLOEXEC, as clone3's CLONE_INTO_CGROUP wants.
     virtual Result<UniqueFd> open_dir(const std::string& dir);
+    // kill(2); a seam so tests of kill_all on a fake tree signal nothing real.
+    virtual Status kill(pid_t pid, int sig);
+    // cgroup v2 device control: loads prog (BPF_PROG_TYPE_CGROUP_DEVICE), attaches it to
+    // dir (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI) and detaches the programs attached before,
+    // so an update replaces the filter without a moment of no filter.
+    virtual Status set_device_filter(const std::string& dir, const std::vector<bpf_insn>& prog);
 };
 
 std::shared_ptr<CgroupFs> real_cgroupfs();

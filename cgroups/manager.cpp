@@ -118,12 +118,26 @@ Error unsupported(const char* what) {
 }
 }  // namespace
 
-Status Manager::apply(const Resources&) { return unsupported("linux.resources"); }
-Status Manager::update(const Resources&) { return unsupported("update"); }
-Status Manager::freeze(bool) { return unsupported("freeze"); }
-Result<bool> Manager::frozen() { return unsupported("freezer state"); }
-Result<nlohmann::json> Manager::stats() { return unsupported("stats"); }
-Result<uint64_t> Manager::oom_kill_count() { return unsupported("oom events"); }
-Result<bool> Manager::kill_all(int) { return false; }
+Status Manager::apply(const Resources&) {
+    return unsupported("linux.resources");
+}
+Status Manager::update(const Resources&) {
+    return unsupported("update");
+}
+Status Manager::freeze(bool) {
+    return unsupported("freeze");
+}
+Result<bool> Manager::frozen() {
+    return unsupported("freezer state");
+}
+Result<nlohmann::json> Manager::stats() {
+    return unsupported("stats");
+}
+Result<uint64_t> Manager::oom_kill_count() {
+    return unsupported("oom events");
+}
+Result<bool> Manager::kill_all(int) {
+    return false;
+}
 
 }  // namespace cove::cgroups

@@ -15,9 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cgroups/resources.hpp"
 #include "runtime/base/error.hpp"
 #include "runtime/base/unique_fd.hpp"
-#include "cgroups/resources.hpp"
 
 namespace cove::cgroups {
 
@@ -87,8 +87,10 @@ public:
     // How many times the OOM killer killed in this cgroup (v1 memory.oom_control oom_kill,
     // v2 memory.events oom_kill); `events` reports an "oom" event when it grows.
     virtual Result<uint64_t> oom_kill_count();
-    // Signals every process in the cgroup. v2 with cgroup.kill and sig == SIGKILL: one write,
-    // and returns true; otherwise returns false and the caller signals pids() itself.
+    // Signals every process in the cgroup. v2 with cgroup.kill and sig == SIGKILL: one write.
+    // Otherwise (v1, or v2 without cgroup.kill) the backends freeze the cgroup, signal every
+    // task and thaw it, as runc does, so nothing forks away. Returns true when done; false
+    // (the default for managers without it) means the caller signals pids() itself.
     virtual Result<bool> kill_all(int sig);
 };
 

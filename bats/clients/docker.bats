@@ -115,7 +115,6 @@ logs_say_ready() { dk logs "$1" 2>&1 | grep -q ready; }
 }
 
 @test "docker pause, unpause, restart, kill" {
-    requires_cgroup_resources
     local c
     c=$(cname)
     drun -d --name "$c" "$IMAGE" "${LONG_RUNNING[@]}"
@@ -134,7 +133,6 @@ logs_say_ready() { dk logs "$1" 2>&1 | grep -q ready; }
 }
 
 @test "docker update: memory and pids limits reach the container's cgroup" {
-    requires_cgroup_resources
     local c
     c=$(cname)
     drun -d --name "$c" --memory 64m --pids-limit 100 "$IMAGE" "${LONG_RUNNING[@]}"

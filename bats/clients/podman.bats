@@ -117,7 +117,6 @@ track() { IDS+=("$(pm inspect --format '{{.Id}}' "$1")"); }
 }
 
 @test "podman pause, unpause, kill, restart" {
-    requires_cgroup_resources
     local c
     c=$(cname)
     pm run -d --name "$c" "$IMAGE" "${LONG_RUNNING[@]}"
@@ -141,7 +140,6 @@ track() { IDS+=("$(pm inspect --format '{{.Id}}' "$1")"); }
 }
 
 @test "podman update and cgroup limits: memory and pids reach the container's cgroup" {
-    requires_cgroup_resources
     local c
     c=$(cname)
     pm run -d --name "$c" --memory 64m --pids-limit 100 "$IMAGE" "${LONG_RUNNING[@]}"

@@ -26,7 +26,29 @@ public:
     // v1 has no CLONE_INTO_CGROUP: the caller joins the child with add_pid().
     Result<UniqueFd> clone_fd() override { return UniqueFd(); }
 
+    // Every set field to its controller's hierarchy, in runc's subsystem order (cpuset,
+    // devices, memory, cpu, pids, blkio, hugetlb, net_cls, net_prio, rdma), then `unified`
+    // keys to the cgroup2 dir (hybrid only, and only for controllers it offers). A field whose
+    // controller is not mounted is an error naming both.
+    Status apply(const Resources& r) override;
+    Status update(const Resources& r) override;
+    Status freeze(bool frozen) override;
+    Result<bool> frozen() override;
+    Result<nlohmann::json> stats() override;
+    // memory.oom_control's oom_kill (kernel 4.13+).
+    Result<uint64_t> oom_kill_count() override;
+    // runc's v1 way: freeze, signal every task, thaw (a frozen task cannot fork away from the
+    // signal, and SIGKILL lands once thawed). Returns true: the caller has nothing left to do.
+    Result<bool> kill_all(int sig) override;
+
 private:
+    Status set(const Resources& r, bool update);
+    // The dir of controller, or an error naming the field that needs it.
+    Result<std::string> dir_for(const char* controller, const char* field) const;
+    Status set_unified(const std::map<std::string, std::string>& unified);
+    Status set_hugepages(const std::vector<Resources::HugepageLimit>& limits);
+    // dir's cgroup.controllers lists controller (cgroup2).
+    bool unified_offers(const std::string& dir, const std::string& controller);
     Status create_in(const Hierarchy& h);
     Status copy_cpuset_from_parent(const std::string& dir, const std::string& parent);
 };

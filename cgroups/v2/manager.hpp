@@ -24,7 +24,21 @@ public:
     Status create() override;
     Result<UniqueFd> clone_fd() override;
 
+    // Refuses v1-only fields first (nothing is written then), then writes in runc's order:
+    // pids, memory, io, cpu, devices (an eBPF program), cpuset, hugetlb, rdma, unified.
+    Status apply(const Resources& r) override;
+    Status update(const Resources& r) override;
+    Status freeze(bool frozen) override;
+    Result<bool> frozen() override;
+    Result<nlohmann::json> stats() override;
+    // memory.events oom_kill.
+    Result<uint64_t> oom_kill_count() override;
+    // SIGKILL with cgroup.kill (5.14+): one write. Otherwise freeze, signal every task, thaw.
+    // Returns true either way.
+    Result<bool> kill_all(int sig) override;
+
 private:
+    Status set(const Resources& r, bool update);
     void enable_controllers(const std::string& dir);
 };
 

@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,5 +66,29 @@ Result<nlohmann::ordered_json> state(const GlobalOptions& g, const std::string& 
 Result<std::vector<nlohmann::ordered_json>> list(const GlobalOptions& g);
 Result<std::vector<pid_t>> pids(const GlobalOptions& g, const std::string& id);
 Result<int> exec(const GlobalOptions& g, const std::string& id, const ExecOptions& o);
+
+// The cgroup commands (cgroup_ops.cpp). pause freezes a created or running container and
+// resume thaws a paused one; state and list say "paused" in between.
+Status pause(const GlobalOptions& g, const std::string& id);
+Status resume(const GlobalOptions& g, const std::string& id);
+
+struct UpdateOptions {
+    nlohmann::json resources;  // linux.resources' shape: from -r, or built from the flags
+    std::string l3_cache_schema, mem_bw_schema;  // Intel RDT: refused, cove has no resctrl
+};
+// Writes the changed limits to a created, running or paused container's cgroup and keeps
+// them in its state.json.
+Status update(const GlobalOptions& g, const std::string& id, const UpdateOptions& o);
+
+struct EventsOptions {
+    bool stats = false;  // one stats event, then return
+    std::chrono::nanoseconds interval = std::chrono::seconds(5);
+};
+// runc's events: emit gets {"type":"stats","id","data"} every interval and {"type":"oom",
+// "id"} for each OOM kill in the container's cgroup, until the container stops.
+Status events(const GlobalOptions& g,
+              const std::string& id,
+              const EventsOptions& o,
+              const std::function<void(const nlohmann::ordered_json&)>& emit);
 
 }  // namespace cove

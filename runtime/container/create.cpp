@@ -20,6 +20,7 @@
 #include "runtime/base/log.hpp"
 #include "runtime/base/scope_exit.hpp"
 #include "runtime/base/strings.hpp"
+#include "runtime/container/cgroup_ops.hpp"
 #include "runtime/container/hooks.hpp"
 #include "runtime/container/init.hpp"
 #include "runtime/container/sync.hpp"
@@ -215,6 +216,7 @@ Result<Created> create_container(const GlobalOptions& g,
         }
     }
     COVE_ASSIGN(NsPlan nsp, plan_namespaces(s), "");
+    COVE_ASSIGN(cgroups::Resources resources, plan_resources(s), "");
 
     // From here on, every step is undone if a later one fails.
     COVE_ASSIGN(StateDir dir, StateDir::create(g.root, id), "");
@@ -227,6 +229,7 @@ Result<Created> create_container(const GlobalOptions& g,
     COVE_ASSIGN(auto cg, cgroups::make_manager(cgc), "cgroup");
     COVE_TRY(cg->create(), "cgroup");
     ScopeExit remove_cgroup([&] { (void)cg->destroy(); });
+    COVE_TRY(cg->apply(resources), "cgroup");  // before the init joins: it starts limited
 
     // 0622 whatever the umask: the init may have switched to process.user before it opens
     // the fifo for writing (through /proc/self/fd, so the 0700 state dir is no obstacle).
@@ -331,8 +334,15 @@ Result<Created> create_container(const GlobalOptions& g,
         // must be accounted or confined (cgroup namespace, hooks, exec).
         COVE_TRY(cg->add_pid(pid), "cgroup");
     }
-    COVE_TRY(tell_child(sp.parent.get(), sync::Type::kCgroup), "");
-    COVE_TRY(drive_child(sp.parent.get(), s, hook_state(st, "creating")), "");
+    // An init the OOM killer took (a memory limit too low to start in) closes the sync
+    // socket without an error frame: say so, as runc does.
+    auto oom_hint = [&](Status r) -> Status {
+        auto n = r ? Result<uint64_t>(0) : cg->oom_kill_count();
+        return n && *n > 0 ? make_error("container init was OOM-killed (memory limit too low?)")
+                           : r;
+    };
+    COVE_TRY(oom_hint(tell_child(sp.parent.get(), sync::Type::kCgroup)), "");
+    COVE_TRY(oom_hint(drive_child(sp.parent.get(), s, hook_state(st, "creating"))), "");
     COVE_TRY(dir.save(st), "");
     COVE_TRY(write_pid_file(o.pid_file, pid), "");
     kill_child.dismiss();

@@ -214,6 +214,10 @@ Result<int> exec(const GlobalOptions& g, const std::string& id, const ExecOption
             if (status == "stopped") {
                 return make_error("cannot exec in a stopped container");
             }
+            if (status == "paused" && !o.ignore_paused) {
+                return make_error(
+                    "cannot exec in a paused container (use --ignore-paused to override)");
+            }
             return s;
         }(),
         "");

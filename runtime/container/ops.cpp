@@ -9,6 +9,7 @@
 #include "cgroups/manager.hpp"
 #include "runtime/base/fs.hpp"
 #include "runtime/base/log.hpp"
+#include "runtime/container/cgroup_ops.hpp"
 #include "runtime/container/cove.hpp"
 #include "runtime/container/create.hpp"
 #include "runtime/container/hooks.hpp"
@@ -36,20 +37,6 @@ bool wait_gone(int pidfd, int timeout_ms) {
     return r > 0;
 }
 
-Status signal_all(const ContainerState& st, int sig) {
-    if (st.cgroup.is_null()) {
-        return {};
-    }
-    COVE_ASSIGN(auto cg, cgroups::load_manager(st.cgroup), "cgroup");
-    COVE_ASSIGN(std::vector<pid_t> pids, cg->pids(), "cgroup");
-    for (pid_t p : pids) {
-        if (::kill(p, sig) != 0 && errno != ESRCH) {
-            return sys_error("kill " + std::to_string(p));
-        }
-    }
-    return {};
-}
-
 std::optional<spec::Spec> saved_spec(const ContainerState& st) {
     auto s = spec::parse_spec(st.config);
     if (!s) {
@@ -63,11 +50,12 @@ std::optional<spec::Spec> saved_spec(const ContainerState& st) {
 Status destroy_container(const StateDir& dir, const ContainerState& st) {
     if (UniqueFd fd = open_init(st)) {
         ::syscall(SYS_pidfd_send_signal, fd.get(), SIGKILL, nullptr, 0);
+        thaw_after_kill(st);
         wait_gone(fd.get(), 10000);
     }
     if (!st.cgroup.is_null()) {
         // Without a pid namespace, processes may outlive the init.
-        (void)signal_all(st, SIGKILL);
+        (void)signal_cgroup(st, SIGKILL);
         if (auto cg = cgroups::load_manager(st.cgroup)) {
             COVE_TRY((*cg)->destroy(), "cgroup");
         }
@@ -136,15 +124,19 @@ Status kill(const GlobalOptions& g, const std::string& id, int sig, bool all) {
     COVE_ASSIGN(ContainerState st, dir.load(), "");
     if (all) {
         // runc: --all also reaches processes that outlived a stopped init.
-        COVE_TRY(signal_all(st, sig), "kill --all");
+        COVE_TRY(signal_cgroup(st, sig), "kill --all");
         return {};
     }
-    if (live_status(dir, st) == "stopped") {
+    std::string status = live_status(dir, st);
+    if (status == "stopped") {
         return make_error("container not running");
     }
     UniqueFd init = open_init(st);
     if (!init || ::syscall(SYS_pidfd_send_signal, init.get(), sig, nullptr, 0) != 0) {
         return init ? sys_error("kill") : make_error("container not running");
+    }
+    if (status == "paused" && sig == SIGKILL) {
+        thaw_after_kill(st);  // as runc: only SIGKILL thaws; other signals wait for resume
     }
     return {};
 }

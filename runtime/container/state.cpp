@@ -14,6 +14,7 @@
 #include "runtime/base/fs.hpp"
 #include "runtime/base/json.hpp"
 #include "runtime/base/strings.hpp"
+#include "runtime/container/cgroup_ops.hpp"
 
 namespace cove {
 
@@ -176,6 +177,9 @@ Status StateDir::remove() const {
 std::string live_status(const StateDir& dir, const ContainerState& st) {
     if (!process_alive(st.pid, st.start_time)) {
         return "stopped";
+    }
+    if (cgroup_frozen(st)) {
+        return "paused";  // runc: a frozen created container is paused too
     }
     if (fs::exists(dir.fifo_path())) {
         return "created";
