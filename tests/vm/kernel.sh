@@ -42,10 +42,18 @@ trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 chown _apt "$tmp" 2>/dev/null || true
 echo "kernel.sh: fetching $pkg $version" >&2
-(cd "$tmp" && apt-get download -q "$pkg=$version" >&2)
+if ! (cd "$tmp" && apt-get download -q "$pkg=$version" >&2); then
+    # Stale package lists name a version the mirror dropped: refresh them once.
+    apt-get update -qq >&2
+    read -r pkg version < <(target)
+    dir=$cache/${pkg}_$version
+    (cd "$tmp" && apt-get download -q "$pkg=$version" >&2)
+fi
 deb=$(ls "$tmp"/*.deb)
 dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*' './boot/config-*'
 python3 "$here/extract-vmlinux.py" "$tmp"/boot/vmlinuz-* "$tmp/vmlinux"
+# Older kernels are 66 MB each: keep only this one.
+find "$cache" -mindepth 1 -maxdepth 1 -type d -name 'linux-image-*' ! -path "$dir" -exec rm -rf {} +
 mkdir -p "$dir"
 mv "$tmp"/boot/config-* "$dir/config"
 mv "$tmp/vmlinux" "$dir/vmlinux"

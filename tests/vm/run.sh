@@ -56,9 +56,18 @@ work=$(mktemp -d /tmp/cove-vm.XXXXXX)
 qpid=
 tailpid=
 cleanup() {
-    [[ -n $qpid ]] && kill -9 "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
-    [[ -n $tailpid ]] && kill "$tailpid" 2>/dev/null && wait "$tailpid" 2>/dev/null
+    local rc=$?
+    set +e # a failing kill or wait must not end the cleanup (errexit)
+    if [[ -n $qpid ]]; then
+        kill -9 "$qpid" 2>/dev/null
+        wait "$qpid" 2>/dev/null
+    fi
+    if [[ -n $tailpid ]]; then
+        kill "$tailpid" 2>/dev/null
+        wait "$tailpid" 2>/dev/null
+    fi
     if [[ ${COVE_VM_KEEP:-0} == 1 ]]; then echo "vm: work dir kept: $work" >&2; else rm -rf "$work"; fi
+    exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -87,7 +96,8 @@ qemu_args=(-M "$machine" -accel tcg -cpu qemu64 -m 512M -smp 1
     -kernel "$vmlinux" -initrd "$work/initramfs.cpio" -append "$(echo $append)")
 
 if ((shell)); then
-    exec "$qemu" "${qemu_args[@]}" -serial mon:stdio
+    "$qemu" "${qemu_args[@]}" -serial mon:stdio
+    exit
 fi
 
 echo "vm: $runtime in a cgroup2-only guest, kernel $vmlinux (prepared in ${prep}s)" >&2

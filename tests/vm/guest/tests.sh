@@ -175,9 +175,10 @@ t_cpu() {
     u1=$(cgkey cpu1 cpu.stat usage_usec) t1=$(uptime_cs)
     used=$((${u1:-0} - ${u0:-0})) wall=$(((t1 - t0) * 10000))
     pct=$((used * 100 / wall))
-    # Loose: 20% quota, accept up to 40% (TCG timing is coarse); a free loop takes ~100%.
-    check "the busy loop used ${pct}% of one CPU (quota 20%, accept 5-40%)" \
-        [ "$pct" -ge 5 -a "$pct" -le 40 ]
+    # Loose: 20% quota, accept up to 40% (TCG timing is coarse); a free loop takes ~100%. A
+    # busy host can starve the VM, so the floor only says that the loop ran.
+    check "the busy loop used ${pct}% of one CPU (quota 20%, accept 1-40%)" \
+        [ "$pct" -ge 1 -a "$pct" -le 40 ]
     thr=$(cgkey cpu1 cpu.stat nr_throttled)
     check "cpu.stat shows throttling (nr_throttled=$thr)" [ "${thr:-0}" -ge 1 ]
     rt delete -f cpu1
