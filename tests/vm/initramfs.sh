@@ -12,8 +12,11 @@ extra=${2:-cove}
 build=${COVE_BUILD:-$(cd "$here/../.." && pwd)/build}
 cove=$build/cove
 [[ -x $cove ]] || { echo "initramfs.sh: $cove: not built" >&2; exit 1; }
-busybox=$(command -v busybox) || true
-[[ -n $busybox ]] && ! ldd "$busybox" >/dev/null 2>&1 || { echo "initramfs.sh: need a static busybox (busybox-static)" >&2; exit 1; }
+busybox=$(command -v busybox || true)
+if [[ -z $busybox ]] || ldd "$busybox" >/dev/null 2>&1; then
+    echo "initramfs.sh: need a static busybox (busybox-static)" >&2
+    exit 1
+fi
 
 w=$(mktemp -d /tmp/cove-vm-initramfs.XXXXXX)
 trap 'rm -rf "$w"' EXIT

@@ -67,7 +67,7 @@ cleanup() {
         wait "$tailpid" 2>/dev/null
     fi
     if [[ ${COVE_VM_KEEP:-0} == 1 ]]; then echo "vm: work dir kept: $work" >&2; else rm -rf "$work"; fi
-    exit $rc
+    exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -93,7 +93,7 @@ machine=microvm
 ((major < 8)) && machine=microvm,x-option-roms=off
 qemu_args=(-M "$machine" -accel tcg -cpu qemu64 -m 512M -smp 1
     -nodefaults -no-user-config -display none -no-reboot
-    -kernel "$vmlinux" -initrd "$work/initramfs.cpio" -append "$(echo $append)")
+    -kernel "$vmlinux" -initrd "$work/initramfs.cpio" -append "$(tr -s ' \n' ' ' <<<"$append")")
 
 if ((shell)); then
     "$qemu" "${qemu_args[@]}" -serial mon:stdio
