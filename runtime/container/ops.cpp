@@ -12,6 +12,7 @@
 #include "runtime/container/cove.hpp"
 #include "runtime/container/create.hpp"
 #include "runtime/container/hooks.hpp"
+#include "runtime/container/image_bundle.hpp"
 #include "runtime/spec/spec_json.hpp"
 
 namespace cove {
@@ -78,6 +79,8 @@ Status destroy_container(const StateDir& dir, const ContainerState& st) {
             log::warn(r.error().to_string());
         }
     }
+    // The init is gone, and with it the mount namespace holding the image's overlay.
+    COVE_TRY(image_bundle::remove_storage(dir.path()), "");
     COVE_TRY(dir.remove(), "");
     return {};
 }
