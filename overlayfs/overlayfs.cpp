@@ -17,6 +17,9 @@
 #ifndef MOVE_MOUNT_F_EMPTY_PATH
 #define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
 #endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
 #ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x00000001
 #endif
@@ -86,7 +89,9 @@ std::vector<std::string> top_first(const std::vector<std::string>& bottom_first)
     return {bottom_first.rbegin(), bottom_first.rend()};
 }
 
-Status mount_append(const Options& o, const std::string& target) {
+// target_fd >= 0: move onto that directory (move_mount does not take /proc/self/fd/N paths:
+// EINVAL on 6.x), else onto the path target.
+Status mount_append(const Options& o, int target_fd, const std::string& target) {
     UniqueFd fsfd = fsopen_overlay();
     if (!fsfd) {
         return sys_error("fsopen overlay");
@@ -118,8 +123,10 @@ Status mount_append(const Options& o, const std::string& target) {
     if (!mnt) {
         return fs_error(fsfd.get(), "fsmount overlay");
     }
-    if (::syscall(SYS_move_mount, mnt.get(), "", AT_FDCWD, target.c_str(),
-                  MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    int to_fd = target_fd >= 0 ? target_fd : AT_FDCWD;
+    const char* to = target_fd >= 0 ? "" : target.c_str();
+    unsigned flags = MOVE_MOUNT_F_EMPTY_PATH | (target_fd >= 0 ? MOVE_MOUNT_T_EMPTY_PATH : 0);
+    if (::syscall(SYS_move_mount, mnt.get(), "", to_fd, to, flags) != 0) {
         return sys_error("move overlay to " + target);
     }
     return {};
@@ -260,7 +267,9 @@ std::string mount_data(const Options& o, const std::vector<std::string>& lower_n
     return data;
 }
 
-Status mount(const Options& o, const std::string& target) {
+namespace {
+
+Status mount_impl(const Options& o, int target_fd, const std::string& target) {
     COVE_TRY(mount_options(o), "");
     Method m = o.method;
     if (m == Method::kAuto) {
@@ -279,7 +288,7 @@ Status mount(const Options& o, const std::string& target) {
     std::string what = "overlay of " + std::to_string(o.lowers.size()) + " layers";
     switch (m) {
         case Method::kAppend:
-            COVE_TRY(mount_append(o, target), what);
+            COVE_TRY(mount_append(o, target_fd, target), what);
             break;
         case Method::kMountData:
             COVE_TRY(mount_data_call(o, mount_data(o, {}), target), what);
@@ -289,6 +298,16 @@ Status mount(const Options& o, const std::string& target) {
             break;
     }
     return {};
+}
+
+}  // namespace
+
+Status mount(const Options& o, const std::string& target) {
+    return mount_impl(o, -1, target);
+}
+
+Status mount_at(const Options& o, int target_fd) {
+    return mount_impl(o, target_fd, fs::fd_path(target_fd));
 }
 
 }  // namespace cove::overlayfs

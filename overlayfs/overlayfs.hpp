@@ -71,9 +71,11 @@ std::string mount_data(const Options& o, const std::vector<std::string>& lower_n
 // "0", "1", ..., "a", ..., "z", "10", ...: base-36 names, shortest first.
 std::string short_name(size_t index);
 
-// Mounts the overlay on target (a path; "/proc/self/fd/N" for an fd). The caller is in the
-// mount namespace that must own the mount. The process's cwd is restored afterwards.
+// Mounts the overlay on target, an absolute path. The caller is in the mount namespace that
+// must own the mount. The process's cwd is restored afterwards.
 Status mount(const Options& o, const std::string& target);
+// The same onto the directory target_fd (an O_PATH fd): no path lookup at all.
+Status mount_at(const Options& o, int target_fd);
 
 // Which OCI whiteout a directory entry name is.
 enum class Whiteout { kNone, kFile, kOpaque };

@@ -189,7 +189,7 @@ struct Storage {
 // work/. On error nothing of it is left.
 Result<Storage> make_storage(const std::string& id, CreateOptions o, const ImageOptions& img) {
     COVE_TRY(validate_id(id), "");
-    COVE_ASSIGN(ImageInfo info, load_image(img.ref), "image " + img.ref);
+    COVE_ASSIGN(ImageInfo info, load_image(img.ref), "");
     SpecOptions so{id, img.args, img.terminal, "rootfs"};
     COVE_ASSIGN(Ordered spec, make_spec(info, so), "image " + info.name);
     std::string root = container_root();
@@ -432,8 +432,7 @@ Result<int> run_from_image(const GlobalOptions& g,
 }
 
 Result<nlohmann::ordered_json> image_config_json(const ImageOptions& img, const std::string& id) {
-    COVE_ASSIGN(image_bundle::ImageInfo info, image_bundle::load_image(img.ref),
-                "image " + img.ref);
+    COVE_ASSIGN(image_bundle::ImageInfo info, image_bundle::load_image(img.ref), "");
     image_bundle::SpecOptions so{id, img.args, img.terminal, "rootfs"};
     COVE_ASSIGN(auto spec, image_bundle::make_spec(info, so), "image " + info.name);
     return spec;

@@ -239,7 +239,7 @@ Status prepare(Context& ctx) {
         if (!mp) {
             return sys_error("rootfs: open " + ctx.rootfs);
         }
-        COVE_TRY(overlayfs::mount(*ctx.overlay, fs::fd_path(mp.get())), "rootfs: image layers");
+        COVE_TRY(overlayfs::mount_at(*ctx.overlay, mp.get()), "rootfs: image layers");
     }
     COVE_TRY(do_mount(ctx.rootfs, ctx.rootfs, nullptr, MS_BIND | MS_REC, "",
                       "bind " + ctx.rootfs + " on itself"),

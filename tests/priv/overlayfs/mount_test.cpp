@@ -95,7 +95,9 @@ std::string mount_and_check(const cove::test::TempDir& t, size_t n, ovl::Method 
     REQUIRE(fs::mkdir_p(o.work).ok());
     REQUIRE(fs::mkdir_p(t.path + "/merged").ok());
     return in_mount_ns([&]() -> std::string {
-        auto st = ovl::mount(o, t.path + "/merged");
+        // Onto an O_PATH fd, as the container's init does it.
+        cove::UniqueFd target(::open((t.path + "/merged").c_str(), O_PATH | O_DIRECTORY));
+        auto st = ovl::mount_at(o, target.get());
         if (!st) {
             return st.error().to_string();
         }
