@@ -129,6 +129,7 @@ BlobWriter::BlobWriter(BlobWriter&& o) noexcept
       fd_(std::move(o.fd_)),
       hash_(std::move(o.hash_)),
       size_(o.size_),
+      digest_(std::move(o.digest_)),
       done_(o.done_) {
     o.done_ = true;
 }
@@ -139,7 +140,17 @@ BlobWriter::~BlobWriter() {
     }
 }
 
+const std::string& BlobWriter::digest() {
+    if (digest_.empty()) {
+        digest_ = hash_.digest();
+    }
+    return digest_;
+}
+
 Status BlobWriter::write(const void* data, size_t n) {
+    if (!digest_.empty()) {
+        return make_error("write " + tmp_ + ": blob already finished");
+    }
     hash_.update(data, n);
     size_ += static_cast<int64_t>(n);
     COVE_TRY(write_all(fd_.get(), data, n), "write " + tmp_);
@@ -162,7 +173,7 @@ Result<std::string> BlobWriter::finish(const std::string& digest) {
 
 Result<std::string> BlobWriter::commit(std::string_view expected, int64_t expected_size) {
     COVE_TRY(validate_digest(expected), "blob");
-    std::string got = hash_.digest();
+    std::string got = digest();
     if (got != expected) {
         return digest_mismatch(expected, got);
     }
@@ -174,7 +185,7 @@ Result<std::string> BlobWriter::commit(std::string_view expected, int64_t expect
 }
 
 Result<std::string> BlobWriter::commit_any() {
-    std::string got = hash_.digest();
+    std::string got = digest();
     COVE_TRY(finish(got), "blob");
     return got;
 }

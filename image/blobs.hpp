@@ -37,6 +37,8 @@ public:
 
     Status write(const void* data, size_t n);
     int64_t size() const { return size_; }
+    // The digest of what was written; no more writes afterwards.
+    const std::string& digest();
     // Verifies the digest (and size when >= 0), fsyncs and renames into the store.
     // Returns the blob's path. An existing blob with that digest is kept.
     Result<std::string> commit(std::string_view expected, int64_t expected_size = -1);
@@ -53,6 +55,7 @@ private:
     UniqueFd fd_;
     Sha256 hash_;
     int64_t size_ = 0;
+    std::string digest_;
     bool done_ = false;
 };
 

@@ -91,7 +91,13 @@ Result<Image> Store::pull(const std::string& source, const PullOptions& o) {
     COVE_ASSIGN(Source src, parse_source(source), "pull");
     COVE_ASSIGN(UniqueFd lock, lock_store(root_, true), "pull " + source);
     clean_stale_temp(root_);
-    COVE_ASSIGN(ImageRecord rec, import_image(root_, src, o), "pull " + source);
+    auto imported = import_image(root_, src, o);
+    if (!imported) {
+        // Blobs copied before the failure are referenced by no record: sweep them.
+        (void)gc();
+        return std::move(imported).error().wrap("pull " + source);
+    }
+    ImageRecord rec = std::move(imported).value();
     char buf[32];
     std::time_t now = std::time(nullptr);
     struct tm tm {};
