@@ -156,6 +156,7 @@ Status remove(const GlobalOptions& g, const std::string& id, bool force) {
     if (force && validate_id(id) && !fs::exists(g.root + "/" + id + "/state.json")) {
         // runc: --force on a missing container succeeds, clearing a create that never
         // finished (a dir without state.json).
+        COVE_TRY(image_bundle::remove_storage(g.root + "/" + id), "");
         return fs::remove_all(g.root + "/" + id);
     }
     COVE_ASSIGN(StateDir dir, StateDir::open(g.root, id), "");
