@@ -72,6 +72,9 @@ struct Transfer {
 size_t on_header(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
     std::string_view line(data, size * n);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+        line.remove_suffix(1);
+    }
     if (str::starts_with(line, "HTTP/")) {
         t->resp->headers.clear();  // a new response (after a redirect)
     }
