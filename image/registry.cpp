@@ -246,6 +246,10 @@ Result<Response> RegistryReader::request(const std::string& u,
     if (r.status == 401) {
         COVE_TRY(authenticate(r), "GET " + u);
         COVE_ASSIGN(r, perform(u, accept, auth_, sink), "");
+        if (r.status == 401) {
+            return make_error("GET " + u +
+                              ": authentication failed (check --creds): " + registry_error(r));
+        }
     }
     if (r.status != 200) {
         return make_error("GET " + u + ": " + registry_error(r));
