@@ -204,3 +204,24 @@ function teardown() {
 	cove ! image inspect nothere
 	cove ! image ls --format yaml
 }
+
+@test "image pull docker-archive: the OCI-layout-inside form of newer docker save" {
+	busybox_image "$COVE_TESTDIR/oci" v1
+	local m="$COVE_TESTDIR/oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$COVE_TESTDIR/oci/index.json" | cut -d: -f2)"
+	jq -c '[{Config: ("blobs/sha256/" + (.config.digest | ltrimstr("sha256:"))),
+		RepoTags: ["ocish:1"],
+		Layers: [.layers[].digest | "blobs/sha256/" + ltrimstr("sha256:")]}]' "$m" >"$COVE_TESTDIR/oci/manifest.json"
+	tar -C "$COVE_TESTDIR/oci" -czf "$COVE_TESTDIR/new.tar.gz" manifest.json index.json oci-layout blobs
+	cove -0 image pull "docker-archive:$COVE_TESTDIR/new.tar.gz"
+	cove -0 image inspect ocish:1
+	[ "$(jq -r .name <<<"$output")" = localhost/ocish:1 ]
+	[ "$(jq '.layers | length' <<<"$output")" = 3 ]
+	# A member whose bytes do not match its blobs/sha256 name is refused.
+	local l="$COVE_TESTDIR/oci/blobs/sha256/$(jq -r '.layers[2].digest' "$m" | cut -d: -f2)"
+	echo junk >>"$l"
+	tar -C "$COVE_TESTDIR/oci" -cf "$COVE_TESTDIR/bad.tar" manifest.json blobs
+	cove -0 image rm ocish:1
+	cove ! image pull -q "docker-archive:$COVE_TESTDIR/bad.tar"
+	[[ "$output" == *"digest mismatch"* ]]
+	assert_store_empty
+}
