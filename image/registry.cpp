@@ -72,6 +72,9 @@ struct Transfer {
 size_t on_header(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
     std::string_view line(data, size * n);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+        line.remove_suffix(1);
+    }
     if (str::starts_with(line, "HTTP/")) {
         t->resp->headers.clear();  // a new response (after a redirect)
     }
@@ -243,6 +246,10 @@ Result<Response> RegistryReader::request(const std::string& u,
     if (r.status == 401) {
         COVE_TRY(authenticate(r), "GET " + u);
         COVE_ASSIGN(r, perform(u, accept, auth_, sink), "");
+        if (r.status == 401) {
+            return make_error("GET " + u +
+                              ": authentication failed (check --creds): " + registry_error(r));
+        }
     }
     if (r.status != 200) {
         return make_error("GET " + u + ": " + registry_error(r));

@@ -324,9 +324,15 @@ Status Extractor::entry(struct archive* a, struct archive_entry* e) {
             return make_error("hardlink target \"" + std::string(hardlink) + "\": not a file");
         }
         auto [tdir, tname] = split_parent(t.path);
-        COVE_ASSIGN(UniqueFd tfd, openat2_beneath(root_, tdir, O_PATH | O_DIRECTORY),
-                    "hardlink target \"" + std::string(hardlink) + "\"");
-        if (::linkat(tfd.get(), tname.c_str(), pfd, name.c_str(), 0) != 0) {
+        auto tfd = openat2_beneath(root_, tdir, O_PATH | O_DIRECTORY);
+        if (!tfd) {
+            int code = tfd.error().code();
+            return errno_error(code, "hardlink target \"" + std::string(hardlink) + "\"" +
+                                         (code == ELOOP || code == EXDEV
+                                              ? ": parent is a symlink (refusing to follow)"
+                                              : ""));
+        }
+        if (::linkat(tfd->get(), tname.c_str(), pfd, name.c_str(), 0) != 0) {
             return sys_error("hardlink to \"" + std::string(hardlink) + "\"");
         }
         return ok_status();
