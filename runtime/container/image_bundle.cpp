@@ -106,7 +106,13 @@ bool is_whiteout(int fd) {
     return ::fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == 0;
 }
 
+// Only for a directory: getxattr through /proc/self/fd of a symlink would follow the link
+// from the host's view.
 bool is_opaque(int dir_fd) {
+    struct stat st {};
+    if (::fstat(dir_fd, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return false;
+    }
     std::string p = fs::fd_path(dir_fd);
     char v = 0;
     return (::getxattr(p.c_str(), "trusted.overlay.opaque", &v, 1) == 1 && v == 'y') ||
