@@ -63,17 +63,30 @@ void add_spec(CLI::App& app, Cli& cli) {
     auto* cmd = app.add_subcommand("spec", "create a new specification file");
     auto bundle = std::make_shared<std::string>(".");
     auto rootless = std::make_shared<bool>(false);
+    auto image = std::make_shared<ImageOptions>();
     cmd->add_option("-b,--bundle", *bundle, "path to the root of the bundle directory");
     cmd->add_flag("--rootless", *rootless, "generate a configuration for a rootless container");
-    cmd->callback([&cli, bundle, rootless] {
+    cmd->add_option("--image", image->ref,
+                    "write the config.json `create --image` would use for this image (root.path "
+                    "\"rootfs\"; pulls a SOURCE first)");
+    cmd->callback([&cli, bundle, rootless, image] {
         guard(cli, [&]() -> Status {
             std::string path = *bundle + "/config.json";
             if (fs::exists(path)) {
                 return make_error("File " + path +
                                   " exists. Remove it first or use a different directory");
             }
+            if (!image->ref.empty() && *rootless) {
+                return make_error("--image and --rootless exclude each other");
+            }
+            nlohmann::ordered_json doc;
+            if (image->ref.empty()) {
+                doc = spec::default_spec_ordered(*rootless);
+            } else {
+                COVE_ASSIGN(doc, image_config_json(*image, "cove"), "spec");
+            }
             // runc writes the spec tab-indented.
-            std::string text = spec::default_spec_ordered(*rootless).dump(1, '\t');
+            std::string text = doc.dump(1, '\t');
             COVE_TRY(fs::write_file(path, text, O_CREAT | O_EXCL), "spec");
             return {};
         });

@@ -1,7 +1,45 @@
-// create, run, start, delete.
+// create, run, start, delete. create and run also take --image: the bundle is then generated
+// from the image (image_bundle.hpp) and a command may follow the container id.
 #include "runtime/cli/cli.hpp"
 
 namespace cove::cli {
+namespace {
+
+struct ImageFlags {
+    ImageOptions image;
+    bool remove = false;
+};
+
+void add_image_flags(CLI::App& cmd, ImageFlags& f, bool run) {
+    cmd.add_option("--image", f.image.ref,
+                   "make the container from this image (a pulled image's name or a SOURCE to "
+                   "pull: oci:DIR[:TAG], docker-archive:FILE, docker://REF)");
+    cmd.add_flag("-t,--tty", f.image.terminal, "with --image: allocate a terminal");
+    if (run) {
+        cmd.add_flag("--rm", f.remove, "with --image: delete the container when it exits");
+    }
+    cmd.add_option("command", f.image.args,
+                   "with --image: the command to run instead of the image's Cmd (after --)");
+}
+
+// The flags that only make sense with --image, and --bundle that makes no sense with it.
+Status check_image_flags(const CLI::App& cmd, const ImageFlags& f, bool detach) {
+    if (f.image.ref.empty()) {
+        if (!f.image.args.empty() || f.image.terminal || f.remove) {
+            return make_error("a command, -t and --rm are only taken with --image");
+        }
+        return {};
+    }
+    if (cmd.count("--bundle") != 0) {
+        return make_error("--bundle and --image exclude each other");
+    }
+    if (f.remove && detach) {
+        return make_error("--rm cannot be used with --detach");
+    }
+    return {};
+}
+
+}  // namespace
 
 void add_create_flags(CLI::App& cmd, CreateOptions& o) {
     cmd.add_option("-b,--bundle", o.bundle, "path to the root of the bundle directory");
@@ -19,9 +57,19 @@ void add_create(CLI::App& app, Cli& cli) {
     auto* cmd = app.add_subcommand("create", "create a container");
     auto o = std::make_shared<CreateOptions>();
     auto id = std::make_shared<std::string>();
+    auto img = std::make_shared<ImageFlags>();
     cmd->add_option("container-id", *id, "the container's id")->required();
     add_create_flags(*cmd, *o);
-    cmd->callback([&cli, o, id] { guard(cli, [&] { return create(cli.global, *id, *o); }); });
+    add_image_flags(*cmd, *img, false);
+    cmd->callback([&cli, cmd, o, id, img] {
+        guard(cli, [&]() -> Status {
+            COVE_TRY(check_image_flags(*cmd, *img, false), "");
+            if (!img->image.ref.empty()) {
+                return create_from_image(cli.global, *id, *o, img->image);
+            }
+            return create(cli.global, *id, *o);
+        });
+    });
 }
 
 void add_run(CLI::App& app, Cli& cli) {
@@ -33,8 +81,22 @@ void add_run(CLI::App& app, Cli& cli) {
     cmd->add_flag("-d,--detach", o->detach, "detach from the container's process");
     cmd->add_flag("--keep", o->keep, "do not delete the container after it exits");
     cmd->add_flag("--no-subreaper", o->no_subreaper, "ignored: cove does not need a subreaper");
-    cmd->callback([&cli, o, id] {
-        auto r = run(cli.global, *id, *o);
+    auto img = std::make_shared<ImageFlags>();
+    add_image_flags(*cmd, *img, true);
+    cmd->callback([&cli, cmd, o, id, img] {
+        if (auto st = check_image_flags(*cmd, *img, o->detach); !st) {
+            cli.exit_code = fail(st.error());
+            return;
+        }
+        Result<int> r = 0;
+        if (img->image.ref.empty()) {
+            r = run(cli.global, *id, *o);
+        } else {
+            // Like podman: an image's container stays (stopped) after it exits unless --rm.
+            RunOptions ro = *o;
+            ro.keep = !img->remove;
+            r = run_from_image(cli.global, *id, ro, img->image);
+        }
         cli.exit_code = r ? *r : fail(r.error());
     });
 }

@@ -22,6 +22,15 @@ struct GlobalOptions {
     bool systemd_cgroup = false;
 };
 
+// A rootfs the container's init assembles, in its own mount namespace, as an overlay of image
+// layers on <bundle>/<root.path> (set by the --image path, never read from config.json).
+struct OverlayRootfs {
+    std::vector<std::string> lowers;  // layer dirs, bottom first
+    std::string upper, work;
+    std::string link_dir;  // short links for lower lists longer than mount(2)'s page
+    std::string storage;   // the per-container dir holding all of the above; removed by delete
+};
+
 struct CreateOptions {
     std::string bundle = ".";
     std::string console_socket;
@@ -29,6 +38,14 @@ struct CreateOptions {
     int preserve_fds = 0;
     bool no_pivot = false;
     bool no_new_keyring = false;
+    std::optional<OverlayRootfs> overlay;
+};
+
+// create/run --image: the bundle is generated from an image into its own dir.
+struct ImageOptions {
+    std::string ref;                // a pulled image's name, or a SOURCE to pull first
+    std::vector<std::string> args;  // replaces the image's Cmd (after its Entrypoint)
+    bool terminal = false;
 };
 
 struct RunOptions {
@@ -66,6 +83,18 @@ Result<nlohmann::ordered_json> state(const GlobalOptions& g, const std::string& 
 Result<std::vector<nlohmann::ordered_json>> list(const GlobalOptions& g);
 Result<std::vector<pid_t>> pids(const GlobalOptions& g, const std::string& id);
 Result<int> exec(const GlobalOptions& g, const std::string& id, const ExecOptions& o);
+// create/run from an image (image_bundle.cpp). run keeps the stopped container unless
+// o.keep is false (--rm).
+Status create_from_image(const GlobalOptions& g,
+                         const std::string& id,
+                         CreateOptions o,
+                         const ImageOptions& img);
+Result<int> run_from_image(const GlobalOptions& g,
+                           const std::string& id,
+                           RunOptions o,
+                           const ImageOptions& img);
+// The config.json `create --image` would use, with root.path "rootfs" (cove spec --image).
+Result<nlohmann::ordered_json> image_config_json(const ImageOptions& img, const std::string& id);
 
 // The cgroup commands (cgroup_ops.cpp). pause freezes a created or running container and
 // resume thaws a paused one; state and list say "paused" in between.

@@ -22,6 +22,7 @@
 #include "runtime/base/strings.hpp"
 #include "runtime/container/cgroup_ops.hpp"
 #include "runtime/container/hooks.hpp"
+#include "runtime/container/image_bundle.hpp"
 #include "runtime/container/init.hpp"
 #include "runtime/container/sync.hpp"
 #include "runtime/container/tty.hpp"
@@ -221,6 +222,17 @@ Result<Created> create_container(const GlobalOptions& g,
     // From here on, every step is undone if a later one fails.
     COVE_ASSIGN(StateDir dir, StateDir::create(g.root, id), "");
     ScopeExit remove_dir([&] { (void)dir.remove(); });
+    std::optional<overlayfs::Options> overlay;
+    if (o.overlay) {
+        // delete finds the storage here; rollback of a failed create is the caller's.
+        COVE_TRY(image_bundle::record_storage(dir.path(), o.overlay->storage), "");
+        overlay = overlayfs::Options{};
+        overlay->lowers = o.overlay->lowers;
+        overlay->upper = o.overlay->upper;
+        overlay->work = o.overlay->work;
+        overlay->link_dir = o.overlay->link_dir;
+        overlay->userxattr = nsp.new_userns || nsp.joined_userns;
+    }
 
     cgroups::Config cgc;
     cgc.id = id;
@@ -258,6 +270,7 @@ Result<Created> create_container(const GlobalOptions& g,
     InitArgs ia;
     ia.spec = &s;
     ia.rootfs = spec::resolve_rootfs(s, bundle);
+    ia.overlay = overlay ? &*overlay : nullptr;
     ia.sync_fd = sp.child.get();
     ia.parent_sync_fd = sp.parent.get();
     ia.state_lock_fd = dir.lock_fd();

@@ -184,6 +184,7 @@ Status rootfs_steps(InitArgs& a, UniqueFd& console_slave, const std::string& sta
     rootfs::Context ctx;
     ctx.spec = a.spec;
     ctx.rootfs = a.rootfs;
+    ctx.overlay = a.overlay;
     ctx.new_userns = a.new_userns || a.joined_userns;
     ctx.new_cgroupns = a.new_cgroupns;
     ctx.cgroup_paths = a.cgroup_paths;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "overlayfs/overlayfs.hpp"
 #include "runtime/security/caps.hpp"
 #include "runtime/security/seccomp.hpp"
 #include "runtime/spec/spec.hpp"
@@ -17,7 +18,8 @@ namespace cove {
 struct InitArgs {
     const spec::Spec* spec = nullptr;
     std::string rootfs;
-    int sync_fd = -1;         // the child's end
+    const overlayfs::Options* overlay = nullptr;  // mount this on rootfs first (--image)
+    int sync_fd = -1;                             // the child's end
     int parent_sync_fd = -1;  // the parent's end, closed first thing in the child
     int state_lock_fd = -1;   // the parent's flock on the state dir, closed in the child
     int fifo_fd = -1;         // O_PATH of exec.fifo

@@ -13,6 +13,7 @@
 #include "runtime/container/cove.hpp"
 #include "runtime/container/create.hpp"
 #include "runtime/container/hooks.hpp"
+#include "runtime/container/image_bundle.hpp"
 #include "runtime/spec/spec_json.hpp"
 
 namespace cove {
@@ -66,6 +67,8 @@ Status destroy_container(const StateDir& dir, const ContainerState& st) {
             log::warn(r.error().to_string());
         }
     }
+    // The init is gone, and with it the mount namespace holding the image's overlay.
+    COVE_TRY(image_bundle::remove_storage(dir.path()), "");
     COVE_TRY(dir.remove(), "");
     return {};
 }
@@ -145,6 +148,7 @@ Status remove(const GlobalOptions& g, const std::string& id, bool force) {
     if (force && validate_id(id) && !fs::exists(g.root + "/" + id + "/state.json")) {
         // runc: --force on a missing container succeeds, clearing a create that never
         // finished (a dir without state.json).
+        COVE_TRY(image_bundle::remove_storage(g.root + "/" + id), "");
         return fs::remove_all(g.root + "/" + id);
     }
     COVE_ASSIGN(StateDir dir, StateDir::open(g.root, id), "");

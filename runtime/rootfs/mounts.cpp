@@ -233,6 +233,14 @@ Status prepare(Context& ctx) {
     // pivot_root refuses a shared new root or parent; start from slave/private everywhere.
     unsigned long initial = (prop & MS_SHARED) != 0 ? (MS_PRIVATE | MS_REC) : prop;
     COVE_TRY(do_mount("", "/", nullptr, initial, "", "set propagation of /"), "rootfs");
+    if (ctx.overlay != nullptr) {
+        // The rootfs dir is the mountpoint cove made in the container's storage: no symlink.
+        UniqueFd mp(::open(ctx.rootfs.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!mp) {
+            return sys_error("rootfs: open " + ctx.rootfs);
+        }
+        COVE_TRY(overlayfs::mount_at(*ctx.overlay, mp.get()), "rootfs: image layers");
+    }
     COVE_TRY(do_mount(ctx.rootfs, ctx.rootfs, nullptr, MS_BIND | MS_REC, "",
                       "bind " + ctx.rootfs + " on itself"),
              "rootfs");

@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+#include "overlayfs/overlayfs.hpp"
 #include "runtime/base/error.hpp"
 #include "runtime/base/unique_fd.hpp"
 #include "runtime/spec/spec.hpp"
@@ -20,6 +21,9 @@ struct Context {
     const spec::Spec* spec = nullptr;
     std::string rootfs;  // absolute host path of the rootfs
     UniqueFd root_fd;    // O_PATH fd of the rootfs mount (set by prepare)
+    // An image's layers to mount on rootfs first, in this (the container's) mount namespace,
+    // so the host never sees the overlay. null: rootfs is a plain directory.
+    const overlayfs::Options* overlay = nullptr;
     bool new_userns = false;
     bool new_cgroupns = false;
     // host cgroup dir per v1 controller ("cpu", "memory", "name=systemd"; "" for cgroup2),
@@ -28,8 +32,10 @@ struct Context {
     UniqueFd dev_null;  // the host's /dev/null, checked to be char 1:3, for masking
 };
 
-// Propagation of "/" (rslave unless linux.rootfsPropagation), then the rootfs bind-mounted on
-// itself so pivot_root can use it; opens ctx.root_fd and ctx.dev_null.
+// Propagation of "/" (rslave unless linux.rootfsPropagation), then the image's overlay on the
+// rootfs (with ctx.overlay; after the propagation change, so it cannot reach the host), then
+// the rootfs bind-mounted on itself so pivot_root can use it; opens ctx.root_fd and
+// ctx.dev_null.
 Status prepare(Context& ctx);
 // config.json "mounts", in order.
 Status mount_all(Context& ctx);
