@@ -85,8 +85,8 @@ function wait_port() {
 	fail "nothing listens on 127.0.0.1:$1"
 }
 
-# start_registry [HTPASSWD]: Debian's docker-registry on 127.0.0.1:$REG_PORT, basic auth
-# with the htpasswd file when given.
+# start_registry [HTPASSWD [TLSDIR]]: Debian's docker-registry on 127.0.0.1:$REG_PORT, basic
+# auth with the htpasswd file when given, https with TLSDIR/{cert,key}.pem when given.
 function start_registry() {
 	command -v docker-registry >/dev/null || skip "test requires docker-registry"
 	REG_PORT=$(free_port)
@@ -105,6 +105,10 @@ function start_registry() {
 	if [ -n "$1" ]; then
 		printf 'auth:\n  htpasswd:\n    realm: cove-test\n    path: %s\n' "$1" >>"$dir/config.yml"
 	fi
+	if [ -n "$2" ]; then
+		# Under http: in the YAML (tls must be a key of http).
+		sed -i "/^  addr:/a\\  tls:\\n    certificate: $2/cert.pem\\n    key: $2/key.pem" "$dir/config.yml"
+	fi
 	docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
 	REG_PIDS+=($!)
 	wait_port "$REG_PORT"
@@ -116,6 +120,14 @@ function htpasswd_file() {
 	"$PYTHON" -W ignore -c 'import crypt,sys; print(sys.argv[1]+":"+crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH)))' "$1" "$2" >"$f"
 	grep -q '^[^:]*:\$2' "$f" || skip "crypt(3) has no bcrypt"
 	echo "$f"
+}
+
+# make_cert DIR: a self-signed certificate for 127.0.0.1 (DIR/cert.pem, DIR/key.pem).
+function make_cert() {
+	command -v openssl >/dev/null || skip "test requires openssl"
+	mkdir -p "$1"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 -keyout "$1/key.pem" -out "$1/cert.pem" 2>/dev/null
 }
 
 # start_fake_registry LAYOUT [--user U:P]: the bearer-token registry of fake_registry.py.

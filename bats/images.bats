@@ -148,6 +148,22 @@ function teardown() {
 	cove -0 image pull --creds alice:s3cret "docker://127.0.0.1:$REG_PORT/busybox:1"
 }
 
+@test "image pull docker://: https with --ca-file" {
+	command -v skopeo >/dev/null || skip "test requires skopeo"
+	make_cert "$COVE_TESTDIR/tls"
+	make_cert "$COVE_TESTDIR/other"
+	busybox_image "$COVE_TESTDIR/oci" v1
+	start_registry "" "$COVE_TESTDIR/tls"
+	grep -q 'tls:' "$COVE_TESTDIR/registry/config.yml"
+	skopeo copy -q --dest-cert-dir "$COVE_TESTDIR/tls" --dest-tls-verify=false "oci:$COVE_TESTDIR/oci:v1" "docker://127.0.0.1:$REG_PORT/busybox:1"
+	cove ! image pull --ca-file "$COVE_TESTDIR/other/cert.pem" "docker://127.0.0.1:$REG_PORT/busybox:1"
+	[[ "$output" == *"https://127.0.0.1:$REG_PORT"* ]]
+	[[ "$output" == *"certificate"* || "$output" == *"SSL"* ]]
+	assert_store_empty
+	cove -0 image pull --ca-file "$COVE_TESTDIR/tls/cert.pem" "docker://127.0.0.1:$REG_PORT/busybox:1"
+	cove -0 image inspect "127.0.0.1:$REG_PORT/busybox:1"
+}
+
 @test "image pull docker://: bearer token auth and blob redirects" {
 	busybox_image "$COVE_TESTDIR/oci" v1 --platform-index
 	rm -f "$COVE_TESTDIR/oci/blobs/sha256/$(printf '0%.0s' {1..64})"

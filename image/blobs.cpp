@@ -198,7 +198,7 @@ Status import_file(const std::string& root,
     if (fs::exists(blob_file(root, expected))) {
         return ok_status();
     }
-    UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!in) {
         return sys_error("open " + path);
     }

@@ -59,8 +59,8 @@ private:
     bool done_ = false;
 };
 
-// Copies the file at path (opened without following a final symlink) into the store,
-// verifying expected (digest) and expected_size (when >= 0).
+// Copies the file at path (a source's blob; symlinks are fine, the bytes are verified) into the
+// store, verifying expected (digest) and expected_size (when >= 0).
 Status import_file(const std::string& root,
                    const std::string& path,
                    std::string_view expected,

@@ -9,7 +9,8 @@
 //   layers/<diffid-hex>/  one unpacked layer, shared read-only by every container
 //   images.json           records: name -> manifest digest, config digest, layers
 //   tmp/                  temp files and unpack dirs, renamed into place when complete
-//   lock                  flock(2) serialising writers (pull, rm)
+//   holds/<holder>        layers a container uses (kept by gc while held)
+//   lock                  flock(2) serialising writers (pull, rm, hold)
 #pragma once
 
 #include <cstdint>
@@ -88,8 +89,15 @@ public:
     Status remove(const std::vector<std::string>& names);
     // {"name","id","digest","created","size","config","manifest","layers":[...]} of an image.
     Result<nlohmann::json> inspect(const std::string& name) const;
-    // Removes unreferenced blobs and layers, and stale temp entries.
+    // Removes unreferenced blobs and layers, and stale temp entries. Layers held (below)
+    // are kept even when no record references them any more.
     Status gc();
+
+    // Marks img's layers as in use by holder (a container id: [A-Za-z0-9_.-]+), so that
+    // `rm` and gc keep them until release(holder). Holds live in <root>/holds/<holder>.
+    Status hold(const Image& img, const std::string& holder);
+    // Drops holder's hold (missing is fine); the layers go at the next rm or gc.
+    Status release(const std::string& holder);
 
     // Paths inside the store.
     std::string blob_path(std::string_view digest) const;

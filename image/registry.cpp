@@ -129,7 +129,9 @@ std::string url_escape(const std::string& s) {
 class RegistryReader : public SourceReader {
 public:
     RegistryReader(Reference ref, PullOptions o)
-        : ref_(std::move(ref)), o_(std::move(o)), base_(registry_base_url(ref_)) {}
+        : ref_(std::move(ref)),
+          o_(std::move(o)),
+          base_(registry_base_url(ref_, !o_.ca_file.empty())) {}
 
     Status top_manifest(std::string& body, std::string& media_type, std::string& digest) override {
         std::string tag_or_digest = ref_.digest.empty() ? ref_.tag : ref_.digest;
@@ -344,7 +346,7 @@ Challenge parse_challenge(std::string_view header) {
     return c;
 }
 
-std::string registry_base_url(const Reference& r) {
+std::string registry_base_url(const Reference& r, bool tls) {
     if (r.domain == "docker.io") {
         return "https://registry-1.docker.io";
     }
@@ -352,7 +354,7 @@ std::string registry_base_url(const Reference& r) {
         r.domain.substr(0, r.domain.rfind(':') == std::string::npos || r.domain.back() == ']'
                                ? std::string::npos
                                : r.domain.rfind(':'));
-    return (is_loopback(host) ? "http://" : "https://") + r.domain;
+    return (is_loopback(host) && !tls ? "http://" : "https://") + r.domain;
 }
 
 Result<std::unique_ptr<SourceReader>> open_registry(const Source& s, const PullOptions& o) {

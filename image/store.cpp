@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <ctime>
@@ -154,6 +155,28 @@ Status Store::gc() {
             layers.insert(std::string(digest_hex(l.diff_id)));
         }
     }
+    // Layers held by containers stay, whatever the records say.
+    if (DIR* d = ::opendir((root_ + "/holds").c_str())) {
+        std::vector<std::string> holders;
+        while (struct dirent* e = ::readdir(d)) {
+            std::string n = e->d_name;
+            if (n != "." && n != ".." && n.find(".tmp-") == std::string::npos) {
+                holders.push_back(n);
+            }
+        }
+        ::closedir(d);
+        for (const auto& h : holders) {
+            auto j = json::parse_file(root_ + "/holds/" + h);
+            if (!j) {
+                return std::move(j).error().wrap("gc: hold " + h);
+            }
+            for (const auto& l : j->value("layers", nlohmann::json::array())) {
+                if (l.is_string()) {
+                    layers.insert(std::string(digest_hex(l.get<std::string>())));
+                }
+            }
+        }
+    }
     auto sweep = [](const std::string& dir, const std::set<std::string>& live) -> Status {
         std::vector<std::string> dead;
         DIR* d = ::opendir(dir.c_str());
@@ -175,6 +198,44 @@ Status Store::gc() {
     COVE_TRY(sweep(root_ + "/blobs/sha256", blobs), "gc");
     COVE_TRY(sweep(root_ + "/layers", layers), "gc");
     clean_stale_temp(root_);
+    return ok_status();
+}
+
+namespace {
+
+Status validate_holder(const std::string& holder) {
+    bool ok = !holder.empty() && holder != "." && holder != ".." && holder.size() <= 1024 &&
+              holder.find_first_not_of(
+                  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789_.-") == std::string::npos;
+    return ok ? ok_status() : make_error("invalid holder \"" + holder + "\"");
+}
+
+}  // namespace
+
+Status Store::hold(const Image& img, const std::string& holder) {
+    COVE_TRY(validate_holder(holder), "hold");
+    COVE_ASSIGN(UniqueFd lock, lock_store(root_, true), "hold " + img.name);
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& dir : img.layer_dirs) {
+        if (!fs::exists(dir)) {
+            return make_error("hold " + img.name + ": layer " + dir + " is gone");
+        }
+        layers.push_back("sha256:" + dir.substr(dir.rfind('/') + 1));
+    }
+    COVE_TRY(fs::mkdir_p(root_ + "/holds", 0700), "hold");
+    nlohmann::json j = {{"image", img.name}, {"layers", layers}};
+    COVE_TRY(durable_write(root_ + "/holds/" + holder, j.dump() + "\n"), "hold " + img.name);
+    return ok_status();
+}
+
+Status Store::release(const std::string& holder) {
+    COVE_TRY(validate_holder(holder), "release");
+    COVE_ASSIGN(UniqueFd lock, lock_store(root_, true), "release " + holder);
+    std::string path = root_ + "/holds/" + holder;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        return sys_error("release: remove " + path);
+    }
     return ok_status();
 }
 

@@ -162,7 +162,22 @@ public:
     Status finish();
 
 private:
+    struct Meta {
+        uid_t uid = 0;
+        gid_t gid = 0;
+        mode_t perm = 0;
+        struct timespec ts[2] = {};
+    };
+
     Result<int> parent(const std::string& dir);
+    Status opaque(const std::string& dir);
+    Status hardlink(int pfd, const std::string& name, const char* target);
+    Status create(struct archive* a,
+                  struct archive_entry* e,
+                  int pfd,
+                  const std::string& name,
+                  const std::string& path);
+    Status apply_meta(struct archive_entry* e, int fd, const Meta& m, bool times);
     Status write_data(struct archive* a, int fd, int64_t size, const std::string& path);
     Status apply_xattrs(struct archive_entry* e, int fd, const std::string& magic_path);
 
@@ -270,74 +285,69 @@ Status Extractor::apply_xattrs(struct archive_entry* e, int fd, const std::strin
     return ok_status();
 }
 
-Status Extractor::entry(struct archive* a, struct archive_entry* e) {
-    const char* raw = archive_entry_pathname(e);
-    if (raw == nullptr) {
-        return make_error("entry without a path");
+Status Extractor::opaque(const std::string& dir) {
+    int pfd = root_;
+    if (!dir.empty()) {
+        COVE_ASSIGN(int p, parent(dir), "opaque directory");
+        pfd = p;
     }
-    COVE_ASSIGN(MappedPath m, map_entry_path(raw), "");
-    if (m.kind == EntryKind::kRoot || m.kind == EntryKind::kIgnored) {
-        return ok_status();
+    COVE_ASSIGN(UniqueFd dfd, openat2_beneath(pfd, "", O_RDONLY | O_DIRECTORY), "opaque directory");
+    if (::fsetxattr(dfd.get(), "trusted.overlay.opaque", "y", 1, 0) != 0) {
+        return sys_error("set xattr trusted.overlay.opaque");
     }
-    if (m.kind == EntryKind::kOpaque) {
-        int pfd = root_;
-        UniqueFd dfd;
-        if (!m.path.empty()) {
-            COVE_ASSIGN(int p, parent(m.path), "opaque directory");
-            pfd = p;
-        }
-        COVE_ASSIGN(dfd, openat2_beneath(pfd, "", O_RDONLY | O_DIRECTORY), "opaque directory");
-        if (::fsetxattr(dfd.get(), "trusted.overlay.opaque", "y", 1, 0) != 0) {
-            return sys_error("set xattr trusted.overlay.opaque");
-        }
-        return ok_status();
+    return ok_status();
+}
+
+Status Extractor::hardlink(int pfd, const std::string& name, const char* target) {
+    COVE_ASSIGN(MappedPath t, map_entry_path(target), "hardlink target");
+    if (t.kind != EntryKind::kNormal) {
+        return make_error("hardlink target \"" + std::string(target) + "\": not a file");
     }
-    auto [dir, name] = split_parent(m.path);
-    COVE_ASSIGN(int pfd, parent(dir), "");
-    if (m.kind == EntryKind::kWhiteout) {
-        COVE_TRY(remove_at(pfd, name), "whiteout");
-        if (::mknodat(pfd, name.c_str(), S_IFCHR | 0, ::makedev(0, 0)) != 0) {
-            return sys_error("mknod whiteout " + m.path);
-        }
-        return ok_status();
+    auto [tdir, tname] = split_parent(t.path);
+    auto tfd = openat2_beneath(root_, tdir, O_PATH | O_DIRECTORY);
+    if (!tfd) {
+        int code = tfd.error().code();
+        return errno_error(
+            code, "hardlink target \"" + std::string(target) + "\"" +
+                      (code == ELOOP || code == EXDEV ? ": parent is a symlink (refusing to follow)"
+                                                      : ""));
     }
+    // linkat without AT_SYMLINK_FOLLOW links a symlink itself, never what it points to.
+    if (::linkat(tfd->get(), tname.c_str(), pfd, name.c_str(), 0) != 0) {
+        return sys_error("hardlink to \"" + std::string(target) + "\"");
+    }
+    return ok_status();
+}
+
+// Ownership, xattrs, mode (after chown, which clears setuid bits and capabilities), times.
+Status Extractor::apply_meta(struct archive_entry* e, int fd, const Meta& m, bool times) {
+    if (::fchown(fd, m.uid, m.gid) != 0) {
+        return sys_error("chown");
+    }
+    COVE_TRY(apply_xattrs(e, fd, ""), "");
+    if (::fchmod(fd, m.perm) != 0) {
+        return sys_error("chmod");
+    }
+    if (times && ::futimens(fd, m.ts) != 0) {
+        return sys_error("set times");
+    }
+    return ok_status();
+}
+
+Status Extractor::create(struct archive* a,
+                         struct archive_entry* e,
+                         int pfd,
+                         const std::string& name,
+                         const std::string& path) {
     const mode_t type = archive_entry_filetype(e);
-    const mode_t perm = archive_entry_perm(e) & 07777;
-    const char* hardlink = archive_entry_hardlink(e);
-    struct stat old {};
-    if (::fstatat(pfd, name.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0) {
-        bool keep_dir = S_ISDIR(old.st_mode) && type == AE_IFDIR && hardlink == nullptr;
-        if (!keep_dir) {
-            COVE_TRY(remove_at(pfd, name), "replace existing");
-        }
-    }
-    const auto uid = static_cast<uid_t>(archive_entry_uid(e));
-    const auto gid = static_cast<gid_t>(archive_entry_gid(e));
-    struct timespec ts[2];
-    ts[1] = {archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
-    ts[0] = archive_entry_atime_is_set(e) != 0
-                ? timespec{archive_entry_atime(e), archive_entry_atime_nsec(e)}
-                : ts[1];
-    if (hardlink != nullptr) {
-        COVE_ASSIGN(MappedPath t, map_entry_path(hardlink), "hardlink target");
-        if (t.kind != EntryKind::kNormal) {
-            return make_error("hardlink target \"" + std::string(hardlink) + "\": not a file");
-        }
-        auto [tdir, tname] = split_parent(t.path);
-        auto tfd = openat2_beneath(root_, tdir, O_PATH | O_DIRECTORY);
-        if (!tfd) {
-            int code = tfd.error().code();
-            return errno_error(code, "hardlink target \"" + std::string(hardlink) + "\"" +
-                                         (code == ELOOP || code == EXDEV
-                                              ? ": parent is a symlink (refusing to follow)"
-                                              : ""));
-        }
-        if (::linkat(tfd->get(), tname.c_str(), pfd, name.c_str(), 0) != 0) {
-            return sys_error("hardlink to \"" + std::string(hardlink) + "\"");
-        }
-        return ok_status();
-    }
-    const std::string magic = fs::fd_path(pfd) + "/" + name;
+    Meta m;
+    m.uid = static_cast<uid_t>(archive_entry_uid(e));
+    m.gid = static_cast<gid_t>(archive_entry_gid(e));
+    m.perm = archive_entry_perm(e) & 07777;
+    m.ts[1] = {archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
+    m.ts[0] = archive_entry_atime_is_set(e) != 0
+                  ? timespec{archive_entry_atime(e), archive_entry_atime_nsec(e)}
+                  : m.ts[1];
     switch (type) {
         case AE_IFREG: {
             UniqueFd fd(::openat(pfd, name.c_str(),
@@ -345,18 +355,8 @@ Status Extractor::entry(struct archive* a, struct archive_entry* e) {
             if (!fd) {
                 return sys_error("create");
             }
-            COVE_TRY(write_data(a, fd.get(), archive_entry_size(e), m.path), "");
-            if (::fchown(fd.get(), uid, gid) != 0) {
-                return sys_error("chown");
-            }
-            COVE_TRY(apply_xattrs(e, fd.get(), magic), "");
-            if (::fchmod(fd.get(), perm) != 0) {
-                return sys_error("chmod");
-            }
-            if (::futimens(fd.get(), ts) != 0) {
-                return sys_error("set times");
-            }
-            return ok_status();
+            COVE_TRY(write_data(a, fd.get(), archive_entry_size(e), path), "");
+            return apply_meta(e, fd.get(), m, true);
         }
         case AE_IFDIR: {
             if (::mkdirat(pfd, name.c_str(), 0700) != 0 && errno != EEXIST) {
@@ -367,16 +367,9 @@ Status Extractor::entry(struct archive* a, struct archive_entry* e) {
             if (!fd) {
                 return sys_error("open directory");
             }
-            if (::fchown(fd.get(), uid, gid) != 0) {
-                return sys_error("chown");
-            }
-            COVE_TRY(apply_xattrs(e, fd.get(), magic), "");
-            if (::fchmod(fd.get(), perm) != 0) {
-                return sys_error("chmod");
-            }
             // Children written later change the mtime: set it at the end.
-            dir_times_.push_back({m.path, {ts[0], ts[1]}});
-            return ok_status();
+            dir_times_.push_back({path, {m.ts[0], m.ts[1]}});
+            return apply_meta(e, fd.get(), m, false);
         }
         case AE_IFLNK: {
             const char* target = archive_entry_symlink(e);
@@ -395,22 +388,59 @@ Status Extractor::entry(struct archive* a, struct archive_entry* e) {
             break;
         }
         case AE_IFSOCK:
-            return ok_status();  // sockets are not archived meaningfully; tar skips them too
+            return ok_status();  // a socket in a tar is meaningless; tar skips them too
         default:
             return make_error("unsupported entry type " + std::to_string(type));
     }
     // Symlinks and special files: by name below the parent fd, never following.
-    if (::fchownat(pfd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (::fchownat(pfd, name.c_str(), m.uid, m.gid, AT_SYMLINK_NOFOLLOW) != 0) {
         return sys_error("chown");
     }
-    COVE_TRY(apply_xattrs(e, -1, magic), "");
-    if (type != AE_IFLNK && ::fchmodat(pfd, name.c_str(), perm, 0) != 0) {
+    COVE_TRY(apply_xattrs(e, -1, fs::fd_path(pfd) + "/" + name), "");
+    if (type != AE_IFLNK && ::fchmodat(pfd, name.c_str(), m.perm, 0) != 0) {
         return sys_error("chmod");
     }
-    if (::utimensat(pfd, name.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (::utimensat(pfd, name.c_str(), m.ts, AT_SYMLINK_NOFOLLOW) != 0) {
         return sys_error("set times");
     }
     return ok_status();
+}
+
+Status Extractor::entry(struct archive* a, struct archive_entry* e) {
+    const char* raw = archive_entry_pathname(e);
+    if (raw == nullptr) {
+        return make_error("entry without a path");
+    }
+    COVE_ASSIGN(MappedPath m, map_entry_path(raw), "");
+    if (m.kind == EntryKind::kRoot || m.kind == EntryKind::kIgnored) {
+        return ok_status();
+    }
+    if (m.kind == EntryKind::kOpaque) {
+        return opaque(m.path);
+    }
+    auto [dir, name] = split_parent(m.path);
+    COVE_ASSIGN(int pfd, parent(dir), "");
+    if (m.kind == EntryKind::kWhiteout) {
+        COVE_TRY(remove_at(pfd, name), "whiteout");
+        if (::mknodat(pfd, name.c_str(), S_IFCHR | 0, ::makedev(0, 0)) != 0) {
+            return sys_error("mknod whiteout " + m.path);
+        }
+        return ok_status();
+    }
+    const char* link = archive_entry_hardlink(e);
+    struct stat old {};
+    if (::fstatat(pfd, name.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0) {
+        // A directory entry over a directory updates it; anything else replaces.
+        bool keep_dir =
+            S_ISDIR(old.st_mode) && archive_entry_filetype(e) == AE_IFDIR && link == nullptr;
+        if (!keep_dir) {
+            COVE_TRY(remove_at(pfd, name), "replace existing");
+        }
+    }
+    if (link != nullptr) {
+        return hardlink(pfd, name, link);
+    }
+    return create(a, e, pfd, name, m.path);
 }
 
 Status Extractor::finish() {

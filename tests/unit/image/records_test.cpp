@@ -4,6 +4,7 @@
 
 #include "image/digest.hpp"
 #include "image/image.hpp"
+#include "runtime/base/fs.hpp"
 #include "tests/helpers/temp_dir.hpp"
 
 using namespace cove::image;
@@ -84,4 +85,27 @@ TEST_CASE("default root honours COVE_IMAGE_ROOT", "[image]") {
     CHECK(is_source("docker://a/b"));
     CHECK(is_source("docker-archive:/x.tar"));
     CHECK_FALSE(is_source("busybox"));
+}
+
+TEST_CASE("held layers survive rm and gc until released", "[image]") {
+    TempDir t;
+    auto store = Store::open(t.path);
+    REQUIRE(store);
+    ImageRecord r = rec("localhost/busybox:latest", 'a');
+    std::string layer = store->layer_path(r.layers[0].diff_id);
+    REQUIRE(cove::fs::mkdir_p(layer + "/bin"));
+    REQUIRE(save_records(store->root(), {r}));
+    Image img;
+    img.name = r.name;
+    img.layer_dirs = {layer};
+    REQUIRE(store->hold(img, "ct-1"));
+    CHECK_FALSE(store->hold(img, "../x"));
+    CHECK_FALSE(store->hold(img, ""));
+    REQUIRE(store->remove({"busybox"}));
+    CHECK(store->list()->empty());
+    CHECK(cove::fs::exists(layer + "/bin"));
+    REQUIRE(store->release("ct-1"));
+    REQUIRE(store->release("ct-1"));
+    REQUIRE(store->gc());
+    CHECK_FALSE(cove::fs::exists(layer));
 }

@@ -69,6 +69,8 @@ TEST_CASE("registry URLs: http on loopback only", "[image]") {
           "http://127.0.0.1:5000");
     CHECK(registry_base_url(*parse_reference("localhost:5000/a", "docker.io")) ==
           "http://localhost:5000");
+    CHECK(registry_base_url(*parse_reference("127.0.0.1:5000/a", "docker.io"), true) ==
+          "https://127.0.0.1:5000");
     CHECK(registry_base_url(*parse_reference("reg.example.com/a", "docker.io")) ==
           "https://reg.example.com");
     CHECK(registry_base_url(*parse_reference("busybox", "docker.io")) ==
