@@ -10,6 +10,7 @@
 #include "image/digest.hpp"
 #include "image/image.hpp"
 #include "image/import.hpp"
+#include "image/lazy_libs.hpp"
 #include "image/records.hpp"
 #include "image/reference.hpp"
 #include "runtime/base/fs.hpp"
@@ -90,6 +91,7 @@ Result<Image> Store::resolve(const std::string& name_or_source, const PullOption
 
 Result<Image> Store::pull(const std::string& source, const PullOptions& o) {
     COVE_ASSIGN(Source src, parse_source(source), "pull");
+    COVE_TRY(load_image_libraries(), "pull " + source);
     COVE_ASSIGN(UniqueFd lock, lock_store(root_, true), "pull " + source);
     clean_stale_temp(root_);
     auto imported = import_image(root_, src, o);
