@@ -205,6 +205,25 @@ function layer_with() {
 	assert_nothing_left
 }
 
+@test "image rm while a container uses the image keeps its layers until delete" {
+	local own="$BATS_TEST_TMPDIR/own-layer"
+	mkdir -p "$own" && echo "$BATS_TEST_TMPDIR" >"$own/unique"
+	make_oci_image "$BATS_TEST_TMPDIR/oci-held" latest '{"Cmd": ["sh"]}' \
+		"$BATS_RUN_TMPDIR/busybox-rootfs" "$own"
+	"$COVE" image pull -q --name held "oci:$BATS_TEST_TMPDIR/oci-held:latest" >/dev/null
+	local layer
+	layer=$("$COVE" image inspect held | jq -r '.layers[1].path')
+	[ -e "$layer/unique" ]
+	cove -0 create --image held "$CT" -- sleep 100
+	[ -e "$COVE_IMAGE_ROOT/holds/$CT" ]
+	"$COVE" image rm held
+	[ -e "$layer/unique" ]
+	cove -0 start "$CT"
+	cove -0 exec "$CT" cat /unique
+	cove -0 delete --force "$CT"
+	[ ! -e "$COVE_IMAGE_ROOT/holds/$CT" ]
+}
+
 @test "run --image: an image of 60 layers runs" {
 	[ "$("$COVE" image inspect many | jq '.layers | length')" = 60 ]
 	cove -0 run --rm --image many "$CT" -- sh -c 'ls /layers | wc -l; cat /layers/1 /layers/59'

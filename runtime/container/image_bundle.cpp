@@ -9,6 +9,7 @@
 
 #include "image/image.hpp"
 #include "runtime/base/fs.hpp"
+#include "runtime/base/log.hpp"
 #include "runtime/base/scope_exit.hpp"
 #include "runtime/base/strings.hpp"
 #include "runtime/container/cove.hpp"
@@ -167,10 +168,23 @@ Result<Lookup> lookup_in_layer(int root, const std::string& path, std::string& o
     return result;
 }
 
-Result<ImageInfo> load_image(const std::string& ref) {
+// Resolves ref (pulling a source first) and, for a container (holder non-empty), holds its
+// layers so `cove image rm` and gc keep them until the container is deleted.
+Result<ImageInfo> load_image(const std::string& ref, const std::string& holder = "") {
     COVE_ASSIGN(image::Store store, image::Store::open(image::default_root()), "");
     COVE_ASSIGN(image::Image im, store.resolve(ref), "");
+    if (!holder.empty()) {
+        COVE_TRY(store.hold(im, holder), "image " + im.name);
+    }
     return ImageInfo{im.name, im.manifest_digest, im.layer_dirs, im.config};
+}
+
+void release_image(const std::string& holder) {
+    if (auto store = image::Store::open(image::default_root())) {
+        if (auto r = store->release(holder); !r) {
+            log::warn(r.error().to_string());
+        }
+    }
 }
 
 // The overlay's root dir takes mode and owner from upper: copy them from the image's root.
@@ -195,10 +209,14 @@ struct Storage {
 // work/. On error nothing of it is left.
 Result<Storage> make_storage(const std::string& id, CreateOptions o, const ImageOptions& img) {
     COVE_TRY(validate_id(id), "");
-    COVE_ASSIGN(ImageInfo info, load_image(img.ref), "");
+    std::string root = container_root();
+    if (::access((root + "/" + id).c_str(), F_OK) == 0) {
+        return make_error("container storage " + root + "/" + id + " exists");
+    }
+    COVE_ASSIGN(ImageInfo info, load_image(img.ref, id), "");
+    ScopeExit release([&] { release_image(id); });
     SpecOptions so{id, img.args, img.terminal, "rootfs"};
     COVE_ASSIGN(Ordered spec, make_spec(info, so), "image " + info.name);
-    std::string root = container_root();
     COVE_TRY(fs::mkdir_p(root, 0700), "container storage");
     std::string dir = root + "/" + id;
     if (::mkdir(dir.c_str(), 0700) != 0) {
@@ -216,6 +234,7 @@ Result<Storage> make_storage(const std::string& id, CreateOptions o, const Image
     o.bundle = dir;
     o.overlay = OverlayRootfs{info.layers, dir + "/upper", dir + "/work", dir + "/l", dir};
     remove.dismiss();
+    release.dismiss();
     return Storage{std::move(o), dir};
 }
 
@@ -224,6 +243,7 @@ void remove_unowned(const GlobalOptions& g, const std::string& id, const std::st
     auto recorded = fs::read_file(g.root + "/" + id + "/storage");
     if (!recorded || *recorded != dir) {
         (void)fs::remove_all(dir);
+        release_image(id);
     }
 }
 
@@ -405,6 +425,7 @@ Status remove_storage(const std::string& state_dir) {
         return make_error("storage: bad recorded path \"" + dir + "\"");
     }
     COVE_TRY(fs::remove_all(dir), "storage");
+    release_image(dir.substr(dir.rfind('/') + 1));
     return {};
 }
 
