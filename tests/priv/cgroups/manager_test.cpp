@@ -16,35 +16,13 @@
 #include "runtime/base/fs.hpp"
 #include "runtime/base/scope_exit.hpp"
 #include "runtime/base/strings.hpp"
+#include "tests/helpers/cgroups.hpp"
 
 using namespace cove;
 using namespace cove::cgroups;
+using namespace cove::test;
 
 namespace {
-
-bool skip_unless_root() {
-    if (::geteuid() != 0) {
-        WARN("skipped: needs root");
-        return true;
-    }
-    return false;
-}
-
-std::string test_name(const std::string& suffix = "") {
-    return "/cove-test-" + std::to_string(::getpid()) + suffix;
-}
-
-std::unique_ptr<Manager> must_make(const std::string& path,
-                                   const std::string& mountinfo = "/proc/self/mountinfo") {
-    Config cfg;
-    cfg.id = "unused";
-    cfg.cgroups_path = path;
-    cfg.mountinfo_path = mountinfo;
-    auto m = make_manager(cfg);
-    INFO((m ? std::string() : m.error().to_string()));
-    REQUIRE(m);
-    return std::move(*m);
-}
 
 // A child that sleeps until killed.
 pid_t spawn_sleeper() {
@@ -88,7 +66,7 @@ TEST_CASE("a process joins the cgroup in every hierarchy and it is removed after
     if (skip_unless_root()) {
         return;
     }
-    const std::string name = test_name();
+    const std::string name = test_cgroup_name();
     auto m = must_make(name);
     pid_t child = -1;
     ScopeExit cleanup([&] {
@@ -97,11 +75,11 @@ TEST_CASE("a process joins the cgroup in every hierarchy and it is removed after
     });
 
     auto created = m->create();
-    INFO((created ? std::string() : created.error().to_string()));
+    INFO(error_text(created));
     REQUIRE(created);
     child = spawn_sleeper();
     auto added = m->add_pid(child);
-    INFO((added ? std::string() : added.error().to_string()));
+    INFO(error_text(added));
     REQUIRE(added);
 
     // Every hierarchy of this host lists the child in our cgroup (v1 ones and, on a hybrid
@@ -117,13 +95,7 @@ TEST_CASE("a process joins the cgroup in every hierarchy and it is removed after
     CHECK(contains(*pids, child));
 
     kill_and_reap(child);
-    auto destroyed = m->destroy();
-    INFO((destroyed ? std::string() : destroyed.error().to_string()));
-    REQUIRE(destroyed);
-    for (const auto& [ctrl, dir] : m->paths()) {
-        INFO(ctrl << " " << dir);
-        CHECK_FALSE(fs::exists(dir));
-    }
+    destroy_and_check(*m);
 }
 
 TEST_CASE("nested levels are usable at once (cpuset copied down) and state reloads",
@@ -131,7 +103,7 @@ TEST_CASE("nested levels are usable at once (cpuset copied down) and state reloa
     if (skip_unless_root()) {
         return;
     }
-    const std::string top = test_name("-nested");
+    const std::string top = test_cgroup_name("-nested");
     auto m = must_make(top + "/a/b");
     auto top_m = must_make(top);
     pid_t child = -1;
@@ -150,7 +122,7 @@ TEST_CASE("nested levels are usable at once (cpuset copied down) and state reloa
     REQUIRE(loaded);
     child = spawn_sleeper();
     auto added = (*loaded)->add_pid(child);  // ENOSPC here if cpuset was left empty
-    INFO((added ? std::string() : added.error().to_string()));
+    INFO(error_text(added));
     REQUIRE(added);
     auto top_pids = top_m->pids();  // descendants count
     REQUIRE(top_pids);
@@ -175,32 +147,19 @@ TEST_CASE("clone3 CLONE_INTO_CGROUP starts a child in the v2 manager's cgroup",
     if (skip_unless_root()) {
         return;
     }
-    auto mounts = read_cgroup_mounts("/proc/self/mountinfo");
-    REQUIRE(mounts);
-    const CgroupMount* v2 = unified_mount(*mounts);
-    if (v2 == nullptr || v2->root != "/") {
-        WARN("skipped: no cgroup2 mount");
+    // A private sub-tree of the cgroup2 hierarchy stands in for its root, so the test never
+    // changes the host root's cgroup.subtree_control.
+    FakeV2Root v2("-v2root");
+    if (!v2.ok()) {
         return;
     }
-    // A private sub-tree of the cgroup2 hierarchy stands in for its root, so the test never
-    // changes the host root's cgroup.subtree_control: a one-line mountinfo names it as the
-    // cgroup2 mount.
-    const std::string sub = test_name("-v2root");
-    const std::string fake_root = v2->mountpoint + sub;
-    REQUIRE(fs::mkdir_p(fake_root));
-    ScopeExit remove_root([&] { ::rmdir(fake_root.c_str()); });
-    const std::string mi = "/tmp/cove-test-mountinfo-" + std::to_string(::getpid());
-    REQUIRE(fs::write_file(mi, "99 1 0:99 / " + fake_root + " rw - cgroup2 cgroup2 rw\n",
-                           O_CREAT | O_TRUNC));
-    ScopeExit remove_mi([&] { ::unlink(mi.c_str()); });
-
-    auto m = must_make("/ctr/leaf", mi);
+    auto m = must_make("/ctr/leaf", v2.mountinfo);
     REQUIRE(m->mode() == Mode::kUnified);
     pid_t child = -1;
     ScopeExit cleanup([&] {
         kill_and_reap(child);
         (void)m->destroy();
-        ::rmdir((fake_root + "/ctr").c_str());
+        ::rmdir((v2.root + "/ctr").c_str());
     });
     REQUIRE(m->create());
     auto fd = m->clone_fd();
@@ -226,7 +185,7 @@ TEST_CASE("clone3 CLONE_INTO_CGROUP starts a child in the v2 manager's cgroup",
     bool found = false;
     for (const auto& line : cgroup_lines(child)) {
         if (str::starts_with(line, "0::")) {
-            CHECK(line == "0::" + sub + "/ctr/leaf");
+            CHECK(line == "0::" + v2.sub + "/ctr/leaf");
             found = true;
         }
     }

@@ -18,43 +18,17 @@
 #include "runtime/base/fs.hpp"
 #include "runtime/base/scope_exit.hpp"
 #include "runtime/base/strings.hpp"
+#include "tests/helpers/cgroups.hpp"
 
 using namespace cove;
 using namespace cove::cgroups;
+using namespace cove::test;
 
 namespace {
 
-bool skip_unless_root() {
-    if (::geteuid() != 0) {
-        WARN("skipped: needs root");
-        return true;
-    }
-    return false;
-}
-
-std::string test_name(const std::string& suffix) {
-    return "/cove-test-" + std::to_string(::getpid()) + "-" + suffix;
-}
-
-std::string msg(const Status& s) {
-    return s ? std::string() : s.error().to_string();
-}
-
-std::unique_ptr<Manager> must_make(const std::string& path,
-                                   const std::string& mountinfo = "/proc/self/mountinfo") {
-    Config cfg;
-    cfg.id = "unused";
-    cfg.cgroups_path = path;
-    cfg.mountinfo_path = mountinfo;
-    auto m = make_manager(cfg);
-    INFO((m ? std::string() : m.error().to_string()));
-    REQUIRE(m);
-    return std::move(*m);
-}
-
 Resources must_parse(const std::string& text) {
     auto r = parse_resources(nlohmann::json::parse(text));
-    INFO((r ? std::string() : r.error().to_string()));
+    INFO(error_text(r));
     REQUIRE(r);
     return std::move(*r);
 }
@@ -126,15 +100,27 @@ private:
     int go_ = -1;
 };
 
-// Removes the manager's cgroups and checks that none is left.
-void destroy_and_check(Manager& m) {
-    auto st = m.destroy();
-    INFO(msg(st));
-    CHECK(st);
-    for (const auto& [ctrl, dir] : m.paths()) {
-        INFO(ctrl << " " << dir);
-        CHECK_FALSE(fs::exists(dir));
+// Runs fn in a Child put in m's cgroup; its wait status.
+template <typename Fn>
+int run_in(Manager& m, Fn fn) {
+    Child child(fn);
+    REQUIRE(m.add_pid(child.pid()));
+    child.go();
+    return child.wait();
+}
+
+// For a Child under device rules: 0 when /dev/null is denied (EPERM) and /dev/zero opens.
+int only_dev_zero_opens() {
+    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int err = errno;
+    int zero_fd = ::open("/dev/zero", O_RDONLY | O_CLOEXEC);
+    if (null_fd >= 0) {
+        return 1;
     }
+    if (err != EPERM) {
+        return 2;
+    }
+    return zero_fd >= 0 ? 0 : 3;
 }
 
 std::string read_trim(const std::string& path) {
@@ -154,9 +140,7 @@ TEST_CASE("a memory hog is OOM-killed at its limit and the OOM count grows",
     if (skip_unless_root()) {
         return;
     }
-    auto m = must_make(test_name("oom"));
-    ScopeExit cleanup([&] { (void)m->destroy(); });
-    REQUIRE(m->create());
+    TestCgroup m(test_cgroup_name("-oom"));
     // 32 MiB, no swap: memory+swap equals the limit where swap accounting exists.
     const int64_t limit = 32 << 20;
     std::string text = R"({"memory":{"limit":)" + std::to_string(limit);
@@ -166,13 +150,13 @@ TEST_CASE("a memory hog is OOM-killed at its limit and the OOM count grows",
     }
     text += "}}";
     auto st = m->apply(must_parse(text));
-    INFO(msg(st));
+    INFO(error_text(st));
     REQUIRE(st);
     auto before = m->oom_kill_count();
     INFO((before ? std::string() : before.error().to_string()));
     REQUIRE(before);
 
-    Child hog([] {
+    int status = run_in(*m, [] {
         // 256 MiB, every page touched: far past the limit even if some were swapped.
         const size_t size = 256u << 20;
         void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -185,32 +169,26 @@ TEST_CASE("a memory hog is OOM-killed at its limit and the OOM count grows",
         }
         return 0;  // survived: the limit did not hold
     });
-    REQUIRE(m->add_pid(hog.pid()));
-    hog.go();
-    int status = hog.wait();
     CHECK(WIFSIGNALED(status));
     CHECK((WIFSIGNALED(status) ? WTERMSIG(status) : -1) == SIGKILL);
     auto after = m->oom_kill_count();
     REQUIRE(after);
     CHECK(*after > *before);
-    cleanup.dismiss();
-    destroy_and_check(*m);
+    m.finish();
 }
 
 TEST_CASE("pids.limit stops forks in the cgroup", "[priv][cgroups][pids]") {
     if (skip_unless_root()) {
         return;
     }
-    auto m = must_make(test_name("pids"));
-    ScopeExit cleanup([&] { (void)m->destroy(); });
-    REQUIRE(m->create());
+    TestCgroup m(test_cgroup_name("-pids"));
     REQUIRE(m->apply(must_parse(R"({"pids":{"limit":4}})")));
     // The limit must be in place before anything forks in there.
     std::string max_file =
         (m->mode() == Mode::kUnified ? m->path() : m->path("pids")) + "/pids.max";
     REQUIRE(read_trim(max_file) == "4");
 
-    Child forker([] {
+    int status = run_in(*m, [] {
         // A bounded loop: at most 16 children, each exits at once when its parent dies.
         int made = 0;
         for (int i = 0; i < 16; ++i) {
@@ -226,9 +204,6 @@ TEST_CASE("pids.limit stops forks in the cgroup", "[priv][cgroups][pids]") {
         }
         return made;
     });
-    REQUIRE(m->add_pid(forker.pid()));
-    forker.go();
-    int status = forker.wait();
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 3);  // 4 tasks: the forker and 3 children
     auto killed = m->kill_all(SIGKILL);
@@ -240,19 +215,16 @@ TEST_CASE("pids.limit stops forks in the cgroup", "[priv][cgroups][pids]") {
             ::kill(p, SIGKILL);
         }
     }
-    cleanup.dismiss();
-    destroy_and_check(*m);
+    m.finish();
 }
 
 TEST_CASE("a cpu quota throttles a busy loop", "[priv][cgroups][cpu]") {
     if (skip_unless_root()) {
         return;
     }
-    auto m = must_make(test_name("cpu"));
-    ScopeExit cleanup([&] { (void)m->destroy(); });
-    REQUIRE(m->create());
+    TestCgroup m(test_cgroup_name("-cpu"));
     auto st = m->apply(must_parse(R"({"cpu":{"quota":10000,"period":100000,"shares":512}})"));
-    INFO(msg(st));
+    INFO(error_text(st));
     REQUIRE(st);
     if (m->mode() != Mode::kUnified) {
         CHECK(read_trim(m->path("cpu") + "/cpu.cfs_quota_us") == "10000");
@@ -279,8 +251,7 @@ TEST_CASE("a cpu quota throttles a busy loop", "[priv][cgroups][cpu]") {
     }
     CHECK(throttled >= 3);
     busy.kill_and_reap();
-    cleanup.dismiss();
-    destroy_and_check(*m);
+    m.finish();
 }
 
 TEST_CASE("freeze stops a process and thaw resumes it; kill_all kills a frozen cgroup",
@@ -288,9 +259,7 @@ TEST_CASE("freeze stops a process and thaw resumes it; kill_all kills a frozen c
     if (skip_unless_root()) {
         return;
     }
-    auto m = must_make(test_name("freeze"));
-    ScopeExit cleanup([&] { (void)m->destroy(); });
-    REQUIRE(m->create());
+    TestCgroup m(test_cgroup_name("-freeze"));
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
     ScopeExit close_pipe([&] { ::close(p[0]); });
@@ -311,7 +280,7 @@ TEST_CASE("freeze stops a process and thaw resumes it; kill_all kills a frozen c
     REQUIRE(::read(p[0], buf, 1) == 1);
 
     auto st = m->freeze(true);
-    INFO(msg(st));
+    INFO(error_text(st));
     REQUIRE(st);
     auto fr = m->frozen();
     REQUIRE(fr);
@@ -338,8 +307,7 @@ TEST_CASE("freeze stops a process and thaw resumes it; kill_all kills a frozen c
         int status = ticker.wait();
         CHECK(WIFSIGNALED(status));
     }
-    cleanup.dismiss();
-    destroy_and_check(*m);
+    m.finish();
 }
 
 TEST_CASE("device rules deny /dev/null to a process in the cgroup (v1)",
@@ -351,44 +319,25 @@ TEST_CASE("device rules deny /dev/null to a process in the cgroup (v1)",
         WARN("skipped: the host is unified; the eBPF test covers devices there");
         return;
     }
-    auto m = must_make(test_name("dev"));
-    ScopeExit cleanup([&] { (void)m->destroy(); });
-    REQUIRE(m->create());
+    TestCgroup m(test_cgroup_name("-dev"));
     auto r = must_parse(R"({"devices":[{"allow":false,"access":"rwm"},
                                         {"allow":true,"type":"c","major":1,"minor":5,"access":"rw"}]})");
     auto st = m->apply(r);
-    INFO(msg(st));
+    INFO(error_text(st));
     REQUIRE(st);
     CHECK(read_trim(m->path("devices") + "/devices.list") == "c 1:5 rw");
 
-    Child opener([] {
-        int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-        int err = errno;
-        int zero_fd = ::open("/dev/zero", O_RDONLY | O_CLOEXEC);
-        if (null_fd >= 0) {
-            return 1;
-        }
-        if (err != EPERM) {
-            return 2;
-        }
-        return zero_fd >= 0 ? 0 : 3;
-    });
-    REQUIRE(m->add_pid(opener.pid()));
-    opener.go();
-    int status = opener.wait();
+    int status = run_in(*m, only_dev_zero_opens);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
-    cleanup.dismiss();
-    destroy_and_check(*m);
+    m.finish();
 }
 
 TEST_CASE("kill_all signals every process in the cgroup", "[priv][cgroups][kill]") {
     if (skip_unless_root()) {
         return;
     }
-    auto m = must_make(test_name("kill"));
-    ScopeExit cleanup([&] { (void)m->destroy(); });
-    REQUIRE(m->create());
+    TestCgroup m(test_cgroup_name("-kill"));
     Child a([] {
         ::pause();
         return 0;
@@ -418,65 +367,36 @@ TEST_CASE("kill_all signals every process in the cgroup", "[priv][cgroups][kill]
     auto fr = m->frozen();
     REQUIRE(fr);
     CHECK_FALSE(*fr);  // kill_all's freeze was undone
-    cleanup.dismiss();
-    destroy_and_check(*m);
+    m.finish();
 }
 
 TEST_CASE("an eBPF device filter on a cgroup2 dir denies /dev/null", "[priv][cgroups][v2]") {
     if (skip_unless_root()) {
         return;
     }
-    auto mounts = read_cgroup_mounts("/proc/self/mountinfo");
-    REQUIRE(mounts);
-    const CgroupMount* v2 = unified_mount(*mounts);
-    if (v2 == nullptr || v2->root != "/") {
-        WARN("skipped: no cgroup2 mount");
+    // A private sub-tree of the cgroup2 hierarchy stands in for its root, so a V2Manager
+    // runs there without touching the host's root.
+    FakeV2Root v2("-v2root");
+    if (!v2.ok()) {
         return;
     }
-    // A private sub-tree of the cgroup2 hierarchy stands in for its root (a one-line
-    // mountinfo names it), so a V2Manager runs there without touching the host's root.
-    const std::string fake_root = v2->mountpoint + test_name("v2root");
-    REQUIRE(fs::mkdir_p(fake_root));
-    ScopeExit remove_root([&] { ::rmdir(fake_root.c_str()); });
-    const std::string mi = "/tmp/cove-test-mountinfo-dev-" + std::to_string(::getpid());
-    REQUIRE(fs::write_file(mi, "99 1 0:99 / " + fake_root + " rw - cgroup2 cgroup2 rw\n",
-                           O_CREAT | O_TRUNC));
-    ScopeExit remove_mi([&] { ::unlink(mi.c_str()); });
-
-    auto m = must_make("/ctr", mi);
+    TestCgroup m("/ctr", v2.mountinfo);
     REQUIRE(m->mode() == Mode::kUnified);
-    ScopeExit cleanup([&] { (void)m->destroy(); });
-    REQUIRE(m->create());
     auto r = must_parse(R"({"devices":[{"allow":false,"access":"rwm"}]})");
     append_default_device_rules(r);
     r.devices.push_back({false, 'c', 1, 3, "rwm"});  // then /dev/null denied again
     auto st = m->apply(r);
-    INFO(msg(st));
+    INFO(error_text(st));
     REQUIRE(st);
     // An update replaces the filter: still one program attached.
     st = m->update(r);
-    INFO(msg(st));
+    INFO(error_text(st));
     REQUIRE(st);
 
-    Child opener([] {
-        int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-        int err = errno;
-        int zero_fd = ::open("/dev/zero", O_RDONLY | O_CLOEXEC);
-        if (null_fd >= 0) {
-            return 1;
-        }
-        if (err != EPERM) {
-            return 2;
-        }
-        return zero_fd >= 0 ? 0 : 3;
-    });
-    REQUIRE(m->add_pid(opener.pid()));
-    opener.go();
-    int status = opener.wait();
+    int status = run_in(*m, only_dev_zero_opens);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
-    cleanup.dismiss();
-    destroy_and_check(*m);
+    m.finish();
 }
 
 TEST_CASE("update moves memory and memsw both ways, and shrinks the cpu period",
@@ -488,9 +408,7 @@ TEST_CASE("update moves memory and memsw both ways, and shrinks the cpu period",
         WARN("skipped: v1 file checks");
         return;
     }
-    auto m = must_make(test_name("update"));
-    ScopeExit cleanup([&] { (void)m->destroy(); });
-    REQUIRE(m->create());
+    TestCgroup m(test_cgroup_name("-update"));
     const std::string mem = m->path("memory");
     bool memsw = fs::exists(mem + "/memory.memsw.limit_in_bytes");
     auto set_mem = [&](int64_t limit, int64_t swap) {
@@ -500,7 +418,7 @@ TEST_CASE("update moves memory and memsw both ways, and shrinks the cpu period",
         }
         text += "}}";
         auto st = m->update(must_parse(text));
-        INFO(msg(st));
+        INFO(error_text(st));
         REQUIRE(st);
         CHECK(read_trim(mem + "/memory.limit_in_bytes") == std::to_string(limit));
         if (memsw) {
@@ -515,18 +433,17 @@ TEST_CASE("update moves memory and memsw both ways, and shrinks the cpu period",
     CHECK(read_trim(mem + "/memory.limit_in_bytes") != std::to_string(32 << 20));
 
     auto st = m->update(must_parse(R"({"cpu":{"quota":200000,"period":1000000}})"));
-    INFO(msg(st));
+    INFO(error_text(st));
     REQUIRE(st);
     st = m->update(must_parse(R"({"cpu":{"quota":2000,"period":10000}})"));
-    INFO(msg(st));
+    INFO(error_text(st));
     REQUIRE(st);
     CHECK(read_trim(m->path("cpu") + "/cpu.cfs_period_us") == "10000");
     CHECK(read_trim(m->path("cpu") + "/cpu.cfs_quota_us") == "2000");
     // A limit below the usage with checkBeforeUpdate is refused: the test process's own
     // usage is not here, so put a tiny limit on an empty cgroup: it is accepted (usage 0).
     st = m->update(must_parse(R"({"memory":{"limit":4096,"checkBeforeUpdate":true}})"));
-    INFO(msg(st));
+    INFO(error_text(st));
     CHECK(st);
-    cleanup.dismiss();
-    destroy_and_check(*m);
+    m.finish();
 }
