@@ -1,6 +1,6 @@
 // FsManager: what the v1 and v2 cgroupfs backends share once paths are resolved: the list of
 // hierarchies with the container's dir in each, joining, listing, removal, and the JSON that
-// state.json keeps. The backends add create() and clone_fd().
+// state.json keeps. The backends add create(), clone_fd() and the resource writes (set()).
 #pragma once
 
 #include <map>
@@ -37,6 +37,8 @@ public:
     std::map<std::string, std::string> paths() const override;
     Mode mode() const override { return mode_; }
     nlohmann::json to_json() const override;
+    Status apply(const Resources& r) override { return set(r, false); }
+    Status update(const Resources& r) override { return set(r, true); }
 
     const std::vector<Hierarchy>& hierarchies() const { return hierarchies_; }
 
@@ -45,6 +47,8 @@ public:
                                                       std::shared_ptr<CgroupFs> fs);
 
 protected:
+    // What apply (update false) and update (true) write: each backend's controller files.
+    virtual Status set(const Resources& r, bool update) = 0;
     // mkdir; an existing dir is fine; a new one is remembered for undo_created().
     Status make_dir(const std::string& dir);
     // Removes the dirs this create() made, deepest first; errors are ignored (best effort

@@ -26,12 +26,6 @@ public:
     // v1 has no CLONE_INTO_CGROUP: the caller joins the child with add_pid().
     Result<UniqueFd> clone_fd() override { return UniqueFd(); }
 
-    // Every set field to its controller's hierarchy, in runc's subsystem order (cpuset,
-    // devices, memory, cpu, pids, blkio, hugetlb, net_cls, net_prio, rdma), then `unified`
-    // keys to the cgroup2 dir (hybrid only, and only for controllers it offers). A field whose
-    // controller is not mounted is an error naming both.
-    Status apply(const Resources& r) override;
-    Status update(const Resources& r) override;
     Status freeze(bool frozen) override;
     Result<bool> frozen() override;
     Result<nlohmann::json> stats() override;
@@ -42,7 +36,11 @@ public:
     Result<bool> kill_all(int sig) override;
 
 private:
-    Status set(const Resources& r, bool update);
+    // Every set field to its controller's hierarchy, in runc's subsystem order (cpuset,
+    // devices, memory, cpu, pids, blkio, hugetlb, net_cls, net_prio, rdma), then `unified`
+    // keys to the cgroup2 dir (hybrid only, and only for controllers it offers). A field whose
+    // controller is not mounted is an error naming both.
+    Status set(const Resources& r, bool update) override;
     // The dir of controller, or an error naming the field that needs it.
     Result<std::string> dir_for(const char* controller, const char* field) const;
     Status set_unified(const std::map<std::string, std::string>& unified);

@@ -19,14 +19,6 @@ Result<std::string> V1Manager::dir_for(const char* controller, const char* field
     return dir;
 }
 
-Status V1Manager::apply(const Resources& r) {
-    return set(r, false);
-}
-
-Status V1Manager::update(const Resources& r) {
-    return set(r, true);
-}
-
 Status V1Manager::set(const Resources& r, bool update) {
     CgroupFs& f = fs();
     if (!r.cpu.cpus.empty() || !r.cpu.mems.empty()) {

@@ -24,10 +24,6 @@ public:
     Status create() override;
     Result<UniqueFd> clone_fd() override;
 
-    // Refuses v1-only fields first (nothing is written then), then writes in runc's order:
-    // pids, memory, io, cpu, devices (an eBPF program), cpuset, hugetlb, rdma, unified.
-    Status apply(const Resources& r) override;
-    Status update(const Resources& r) override;
     Status freeze(bool frozen) override;
     Result<bool> frozen() override;
     Result<nlohmann::json> stats() override;
@@ -38,7 +34,9 @@ public:
     Result<bool> kill_all(int sig) override;
 
 private:
-    Status set(const Resources& r, bool update);
+    // Refuses v1-only fields first (nothing is written then), then writes in runc's order:
+    // pids, memory, io, cpu, devices (an eBPF program), cpuset, hugetlb, rdma, unified.
+    Status set(const Resources& r, bool update) override;
     void enable_controllers(const std::string& dir);
 };
 

@@ -8,14 +8,6 @@
 
 namespace cove::cgroups {
 
-Status V2Manager::apply(const Resources& r) {
-    return set(r, false);
-}
-
-Status V2Manager::update(const Resources& r) {
-    return set(r, true);
-}
-
 Status V2Manager::set(const Resources& r, bool update) {
     COVE_TRY(v2::check_supported(r), "");
     const std::string& dir = hierarchies_.front().dir;
