@@ -55,6 +55,24 @@ std::optional<uint64_t> keyed_value(CgroupFs& fs, const std::string& path, const
     return it == m->end() ? std::nullopt : std::optional<uint64_t>(it->second);
 }
 
+Status set_rdma(CgroupFs& fs,
+                const std::string& dir,
+                const std::map<std::string, Resources::Rdma>& rdma) {
+    for (const auto& [device, r] : rdma) {
+        std::string line = device;
+        if (r.hca_handles) {
+            line += " hca_handle=" + std::to_string(*r.hca_handles);
+        }
+        if (r.hca_objects) {
+            line += " hca_object=" + std::to_string(*r.hca_objects);
+        }
+        if (line != device) {
+            COVE_TRY(write_field(fs, dir, "rdma.max", line, "linux.resources.rdma." + device), "");
+        }
+    }
+    return {};
+}
+
 bool file_exists(CgroupFs& fs, const std::string& path) {
     auto r = fs.read(path);
     return r || r.error().code() != ENOENT;

@@ -1,6 +1,7 @@
 // Small helpers the v1 and v2 controllers share: writing one control file with the field
 // named in the error, reading numbers ("max" aware), flat keyed files (memory.stat,
-// cpu.stat), waiting, and the "is this field set" rules runc applies (0 means unset).
+// cpu.stat), rdma.max, waiting, and the "is this field set" rules
+// runc applies (0 means unset).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,12 @@ Result<std::map<std::string, uint64_t>> read_keyed(CgroupFs& fs, const std::stri
 // The value of one key in a keyed file; nullopt when the file or the key is missing.
 std::optional<uint64_t> keyed_value(CgroupFs& fs, const std::string& path, const char* key);
 bool file_exists(CgroupFs& fs, const std::string& path);
+
+// rdma.max "<device> hca_handle=N hca_object=N" per device (the same file in v1 and v2); a
+// device with neither limit is left alone.
+Status set_rdma(CgroupFs& fs,
+                const std::string& dir,
+                const std::map<std::string, Resources::Rdma>& rdma);
 
 // Parent directory of a cgroup dir.
 std::string parent_dir(const std::string& dir);

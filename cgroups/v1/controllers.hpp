@@ -31,9 +31,6 @@ Status set_hugetlb(CgroupFs& fs,
                    const std::vector<Resources::HugepageLimit>& limits);
 Status set_net_cls(CgroupFs& fs, const std::string& dir, const Resources::Network& n);
 Status set_net_prio(CgroupFs& fs, const std::string& dir, const Resources::Network& n);
-Status set_rdma(CgroupFs& fs,
-                const std::string& dir,
-                const std::map<std::string, Resources::Rdma>& r);
 
 // freezer.state FROZEN/THAWED, then wait until the kernel reports it (FREEZING is transient).
 Status set_freezer(CgroupFs& fs, const std::string& dir, bool frozen);

@@ -121,23 +121,4 @@ Status set_net_prio(CgroupFs& fs, const std::string& dir, const Resources::Netwo
     return {};
 }
 
-Status set_rdma(CgroupFs& fs,
-                const std::string& dir,
-                const std::map<std::string, Resources::Rdma>& rdma) {
-    for (const auto& [device, r] : rdma) {
-        std::string line = device;
-        if (r.hca_handles) {
-            line += " hca_handle=" + std::to_string(*r.hca_handles);
-        }
-        if (r.hca_objects) {
-            line += " hca_object=" + std::to_string(*r.hca_objects);
-        }
-        if (line == device) {
-            continue;
-        }
-        COVE_TRY(write_field(fs, dir, "rdma.max", line, "linux.resources.rdma." + device), "");
-    }
-    return {};
-}
-
 }  // namespace cove::cgroups::v1

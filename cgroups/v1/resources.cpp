@@ -58,7 +58,7 @@ Status V1Manager::set(const Resources& r, bool update) {
     }
     if (!r.rdma.empty()) {
         COVE_ASSIGN(std::string d, dir_for("rdma", "linux.resources.rdma"), "");
-        COVE_TRY(v1::set_rdma(f, d, r.rdma), "");
+        COVE_TRY(set_rdma(f, d, r.rdma), "");
     }
     if (!r.unified.empty()) {
         COVE_TRY(set_unified(r.unified), "");

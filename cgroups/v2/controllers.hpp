@@ -28,9 +28,6 @@ Status set_cpuset(CgroupFs& fs, const std::string& dir, const Resources::Cpu& c)
 Status set_hugetlb(CgroupFs& fs,
                    const std::string& dir,
                    const std::vector<Resources::HugepageLimit>& limits);
-Status set_rdma(CgroupFs& fs,
-                const std::string& dir,
-                const std::map<std::string, Resources::Rdma>& rdma);
 // The raw keys, last, so they override what the typed fields wrote.
 Status set_unified(CgroupFs& fs,
                    const std::string& dir,

@@ -93,24 +93,6 @@ Status set_hugetlb(CgroupFs& fs,
     return {};
 }
 
-Status set_rdma(CgroupFs& fs,
-                const std::string& dir,
-                const std::map<std::string, Resources::Rdma>& rdma) {
-    for (const auto& [device, r] : rdma) {
-        std::string line = device;
-        if (r.hca_handles) {
-            line += " hca_handle=" + std::to_string(*r.hca_handles);
-        }
-        if (r.hca_objects) {
-            line += " hca_object=" + std::to_string(*r.hca_objects);
-        }
-        if (line != device) {
-            COVE_TRY(write_field(fs, dir, "rdma.max", line, "linux.resources.rdma." + device), "");
-        }
-    }
-    return {};
-}
-
 Status set_unified(CgroupFs& fs,
                    const std::string& dir,
                    const std::map<std::string, std::string>& unified) {

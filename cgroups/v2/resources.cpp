@@ -22,7 +22,7 @@ Status V2Manager::set(const Resources& r, bool update) {
     }
     COVE_TRY(v2::set_cpuset(f, dir, r.cpu), "");
     COVE_TRY(v2::set_hugetlb(f, dir, r.hugepage_limits), "");
-    COVE_TRY(v2::set_rdma(f, dir, r.rdma), "");
+    COVE_TRY(set_rdma(f, dir, r.rdma), "");
     COVE_TRY(v2::set_unified(f, dir, r.unified), "");
     return {};
 }
