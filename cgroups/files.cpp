@@ -73,6 +73,17 @@ Status set_rdma(CgroupFs& fs,
     return {};
 }
 
+uint64_t number_or_zero(CgroupFs& fs, const std::string& dir, const std::string& name) {
+    auto v = read_number(fs, join_path(dir, name));
+    return v ? *v : 0;
+}
+
+void put_nz(nlohmann::json& o, const char* key, uint64_t v) {
+    if (v != 0) {
+        o[key] = v;
+    }
+}
+
 bool file_exists(CgroupFs& fs, const std::string& path) {
     auto r = fs.read(path);
     return r || r.error().code() != ENOENT;

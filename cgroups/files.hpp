@@ -1,6 +1,6 @@
 // Small helpers the v1 and v2 controllers share: writing one control file with the field
 // named in the error, reading numbers ("max" aware), flat keyed files (memory.stat,
-// cpu.stat), rdma.max, waiting, and the "is this field set" rules
+// cpu.stat), statistics (omitempty), rdma.max, waiting, and the "is this field set" rules
 // runc applies (0 means unset).
 #pragma once
 
@@ -31,6 +31,10 @@ Result<std::map<std::string, uint64_t>> read_keyed(CgroupFs& fs, const std::stri
 // The value of one key in a keyed file; nullopt when the file or the key is missing.
 std::optional<uint64_t> keyed_value(CgroupFs& fs, const std::string& path, const char* key);
 bool file_exists(CgroupFs& fs, const std::string& path);
+// dir/name as a number; 0 when it is missing or not a number (statistics leave it out).
+uint64_t number_or_zero(CgroupFs& fs, const std::string& dir, const std::string& name);
+// o[key] = v unless v is 0 (runc's omitempty on statistics).
+void put_nz(nlohmann::json& o, const char* key, uint64_t v);
 
 // rdma.max "<device> hca_handle=N hca_object=N" per device (the same file in v1 and v2); a
 // device with neither limit is left alone.

@@ -14,17 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-void put_nz(json& o, const char* key, uint64_t v) {
-    if (v != 0) {
-        o[key] = v;
-    }
-}
-
-uint64_t num(CgroupFs& fs, const std::string& dir, const std::string& name) {
-    auto v = read_number(fs, join_path(dir, name));
-    return v ? *v : 0;
-}
-
 std::vector<uint64_t> num_list(CgroupFs& fs, const std::string& path) {
     std::vector<uint64_t> out;
     auto text = fs.read(path);
@@ -42,10 +31,10 @@ std::vector<uint64_t> num_list(CgroupFs& fs, const std::string& path) {
 // {usage, max, failcnt, limit} of one memory counter family ("memory", "memory.memsw").
 json memory_entry(CgroupFs& fs, const std::string& dir, const std::string& prefix) {
     json e = json::object();
-    put_nz(e, "usage", num(fs, dir, prefix + ".usage_in_bytes"));
-    put_nz(e, "max", num(fs, dir, prefix + ".max_usage_in_bytes"));
-    e["failcnt"] = num(fs, dir, prefix + ".failcnt");
-    e["limit"] = num(fs, dir, prefix + ".limit_in_bytes");
+    put_nz(e, "usage", number_or_zero(fs, dir, prefix + ".usage_in_bytes"));
+    put_nz(e, "max", number_or_zero(fs, dir, prefix + ".max_usage_in_bytes"));
+    e["failcnt"] = number_or_zero(fs, dir, prefix + ".failcnt");
+    e["limit"] = number_or_zero(fs, dir, prefix + ".limit_in_bytes");
     return e;
 }
 
@@ -85,7 +74,7 @@ void cpu_stats(CgroupFs& fs,
     json cpu = json::object();
     json usage = json::object();
     if (!cpuacct_dir.empty()) {
-        put_nz(usage, "total", num(fs, cpuacct_dir, "cpuacct.usage"));
+        put_nz(usage, "total", number_or_zero(fs, cpuacct_dir, "cpuacct.usage"));
         auto percpu = num_list(fs, join_path(cpuacct_dir, "cpuacct.usage_percpu"));
         if (!percpu.empty()) {
             usage["percpu"] = percpu;
@@ -136,8 +125,8 @@ void memory_stats(CgroupFs& fs, const std::string& dir, json& out) {
 
 void pids_stats(CgroupFs& fs, const std::string& dir, json& out) {
     json p = json::object();
-    put_nz(p, "current", num(fs, dir, "pids.current"));
-    uint64_t limit = num(fs, dir, "pids.max");
+    put_nz(p, "current", number_or_zero(fs, dir, "pids.current"));
+    uint64_t limit = number_or_zero(fs, dir, "pids.max");
     put_nz(p, "limit", limit == kMax ? 0 : limit);  // runc: "max" is 0 (no limit)
     out["pids"] = std::move(p);
 }
@@ -166,9 +155,9 @@ void hugetlb_stats(CgroupFs& fs, const std::string& dir, json& out) {
             continue;
         }
         json e = json::object();
-        put_nz(e, "usage", num(fs, dir, pre + ".usage_in_bytes"));
-        put_nz(e, "max", num(fs, dir, pre + ".max_usage_in_bytes"));
-        e["failcnt"] = num(fs, dir, pre + ".failcnt");
+        put_nz(e, "usage", number_or_zero(fs, dir, pre + ".usage_in_bytes"));
+        put_nz(e, "max", number_or_zero(fs, dir, pre + ".max_usage_in_bytes"));
+        e["failcnt"] = number_or_zero(fs, dir, pre + ".failcnt");
         h[size] = std::move(e);
     }
     out["hugetlb"] = std::move(h);

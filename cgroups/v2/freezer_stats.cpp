@@ -11,17 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-void put_nz(json& o, const char* key, uint64_t v) {
-    if (v != 0) {
-        o[key] = v;
-    }
-}
-
-uint64_t num(CgroupFs& fs, const std::string& dir, const std::string& name) {
-    auto v = read_number(fs, join_path(dir, name));
-    return v ? *v : 0;
-}
-
 std::optional<uint64_t> key_of(CgroupFs& fs,
                                const std::string& dir,
                                const char* file,
@@ -50,19 +39,19 @@ json memory_stats(CgroupFs& fs, const std::string& dir) {
     if (raw) {
         put_nz(mem, "cache", (*raw)["file"]);
     }
-    uint64_t current = num(fs, dir, "memory.current");
-    uint64_t limit = num(fs, dir, "memory.max");
+    uint64_t current = number_or_zero(fs, dir, "memory.current");
+    uint64_t limit = number_or_zero(fs, dir, "memory.max");
     json usage = json::object();
     put_nz(usage, "usage", current);
-    put_nz(usage, "max", num(fs, dir, "memory.peak"));
+    put_nz(usage, "max", number_or_zero(fs, dir, "memory.peak"));
     usage["failcnt"] = key_of(fs, dir, "memory.events", "max").value_or(0);
     usage["limit"] = limit;
     mem["usage"] = usage;
     // v1 reports swap as memory+swap; runc adds memory to v2's swap-only values likewise.
-    uint64_t swap_limit = num(fs, dir, "memory.swap.max");
+    uint64_t swap_limit = number_or_zero(fs, dir, "memory.swap.max");
     json swap = json::object();
-    put_nz(swap, "usage", num(fs, dir, "memory.swap.current") + current);
-    put_nz(swap, "max", num(fs, dir, "memory.swap.peak"));
+    put_nz(swap, "usage", number_or_zero(fs, dir, "memory.swap.current") + current);
+    put_nz(swap, "max", number_or_zero(fs, dir, "memory.swap.peak"));
     swap["failcnt"] = key_of(fs, dir, "memory.swap.events", "fail").value_or(0);
     swap["limit"] = swap_limit == kMax || limit == kMax ? kMax : swap_limit + limit;
     mem["swap"] = swap;
@@ -119,7 +108,7 @@ json hugetlb_stats(CgroupFs& fs, const std::string& dir) {
             continue;
         }
         json e = json::object();
-        put_nz(e, "usage", num(fs, dir, pre + ".current"));
+        put_nz(e, "usage", number_or_zero(fs, dir, pre + ".current"));
         e["failcnt"] = key_of(fs, dir, (pre + ".events").c_str(), "max").value_or(0);
         h[size] = std::move(e);
     }
@@ -166,8 +155,8 @@ json stats(CgroupFs& fs, const std::string& dir) {
     out["cpu"] = cpu_stats(fs, dir);
     out["memory"] = memory_stats(fs, dir);
     json p = json::object();
-    put_nz(p, "current", num(fs, dir, "pids.current"));
-    uint64_t limit = num(fs, dir, "pids.max");
+    put_nz(p, "current", number_or_zero(fs, dir, "pids.current"));
+    uint64_t limit = number_or_zero(fs, dir, "pids.max");
     put_nz(p, "limit", limit == kMax ? 0 : limit);
     out["pids"] = p;
     out["blkio"] = io_stats(fs, dir);
