@@ -1,7 +1,8 @@
-// Helpers for the privileged cgroup tests on the host's real cgroups: the root check, test
-// cgroup names (/cove-test-<pid>...), a manager made or the test fails, TestCgroup (a created
-// cgroup removed at the end of the scope), and FakeV2Root (a private cgroup2 sub-tree that
-// stands in for the hierarchy's root). For Catch2 tests only.
+// Helpers for the cgroup tests. On a fake tree (unit): a manager for a fixture host, and
+// resources parsed and applied or the test fails. On the host's real cgroups (priv): the root
+// check, test cgroup names (/cove-test-<pid>...), TestCgroup (a created cgroup removed at the
+// end of the scope), and FakeV2Root (a private cgroup2 sub-tree that stands in for the
+// hierarchy's root). For Catch2 tests only.
 #pragma once
 
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "cgroups/cgroupfs.hpp"
+#include "cgroups/detect.hpp"
 #include "cgroups/manager.hpp"
 #include "runtime/base/fs.hpp"
 
@@ -47,6 +49,44 @@ inline std::unique_ptr<cgroups::Manager> must_make(
     INFO(error_text(m));
     REQUIRE(m);
     return std::move(*m);
+}
+
+// A manager for cgroupsPath "/ctr" of the fixture host whose mountinfo is
+// tests/fixtures/cgroups/mountinfo.<host> ("hybrid", "unified"), on the tree at root.
+inline std::unique_ptr<cgroups::Manager> make_fixture_manager(
+    const std::string& root, const std::string& host, std::shared_ptr<cgroups::CgroupFs> fs) {
+    cgroups::Config cfg;
+    cfg.id = "ctr";
+    cfg.cgroups_path = "/ctr";
+    cfg.root = root;
+    cfg.mountinfo_path = std::string(COVE_FIXTURES) + "/cgroups/mountinfo." + host;
+    cfg.fs = std::move(fs);
+    auto r = cgroups::make_manager(cfg);
+    REQUIRE(r);
+    return std::move(*r);
+}
+
+inline cgroups::Resources must_parse(const std::string& text) {
+    auto r = cgroups::parse_resources(nlohmann::json::parse(text));
+    INFO(error_text(r));
+    REQUIRE(r);
+    return std::move(*r);
+}
+
+// apply (or update) the resources in text; the test fails on an error.
+inline void apply_ok(cgroups::Manager& m, const std::string& text, bool update = false) {
+    auto r = must_parse(text);
+    auto st = update ? m.update(r) : m.apply(r);
+    INFO(error_text(st));
+    REQUIRE(st);
+}
+
+// The error of apply (or update); the test fails if it succeeds.
+inline std::string apply_error(cgroups::Manager& m, const std::string& text, bool update = false) {
+    auto r = must_parse(text);
+    auto st = update ? m.update(r) : m.apply(r);
+    REQUIRE_FALSE(st);
+    return st.error().to_string();
 }
 
 // Removes the manager's cgroups and checks that none is left.

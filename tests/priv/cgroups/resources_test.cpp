@@ -26,13 +26,6 @@ using namespace cove::test;
 
 namespace {
 
-Resources must_parse(const std::string& text) {
-    auto r = parse_resources(nlohmann::json::parse(text));
-    INFO(error_text(r));
-    REQUIRE(r);
-    return std::move(*r);
-}
-
 // A child that waits until the parent has put it in the cgroup, then runs fn and exits with
 // its result.
 class Child {

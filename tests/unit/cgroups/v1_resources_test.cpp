@@ -6,9 +6,11 @@
 
 #include "cgroups/manager.hpp"
 #include "tests/fixtures/cgroups/fake_cgroupfs.hpp"
+#include "tests/helpers/cgroups.hpp"
 
 using namespace cove::cgroups;
 using namespace cove::cgroups::testing;
+using namespace cove::test;
 
 namespace {
 
@@ -25,15 +27,7 @@ struct Host {
         make_v1_tree(tmp.path(), kDirs);
         put(base + "cpuset/cpuset.effective_cpus", "0-3\n");
         put(base + "cpuset/cpuset.effective_mems", "0\n");
-        Config cfg;
-        cfg.id = "ctr";
-        cfg.cgroups_path = "/ctr";
-        cfg.root = tmp.path();
-        cfg.mountinfo_path = std::string(COVE_FIXTURES) + "/cgroups/mountinfo.hybrid";
-        cfg.fs = fs;
-        auto r = make_manager(cfg);
-        REQUIRE(r);
-        m = std::move(*r);
+        m = make_fixture_manager(tmp.path(), "hybrid", fs);
         REQUIRE(m->create());
         // The control files the kernel would show in the new cgroup.
         files("memory", {{"memory.limit_in_bytes", "9223372036854771712"},
@@ -94,32 +88,11 @@ struct Host {
     }
 };
 
-Resources parse(const std::string& text) {
-    auto r = parse_resources(nlohmann::json::parse(text));
-    INFO((r ? std::string() : r.error().to_string()));
-    REQUIRE(r);
-    return std::move(*r);
-}
-
-std::string apply_error(Host& h, const std::string& text, bool update = false) {
-    auto r = parse(text);
-    auto st = update ? h.m->update(r) : h.m->apply(r);
-    REQUIRE_FALSE(st);
-    return st.error().to_string();
-}
-
-void apply_ok(Host& h, const std::string& text, bool update = false) {
-    auto r = parse(text);
-    auto st = update ? h.m->update(r) : h.m->apply(r);
-    INFO((st ? std::string() : st.error().to_string()));
-    REQUIRE(st);
-}
-
 }  // namespace
 
 TEST_CASE("v1 apply writes every controller's files", "[cgroups][v1][resources]") {
     Host h;
-    apply_ok(h, R"({
+    apply_ok(*h.m, R"({
       "devices": [{"allow": false, "access": "rwm"},
                   {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}],
       "memory": {"limit": 67108864, "swap": 134217728, "reservation": 33554432,
@@ -166,17 +139,17 @@ TEST_CASE("v1 memory: limit and memsw in the order that keeps limit <= memsw",
     Host h;
     // Growing past the current limit: memsw first.
     h.files("memory", {{"memory.limit_in_bytes", "1000"}});
-    apply_ok(h, R"({"memory": {"limit": 2000, "swap": 4000}})", true);
+    apply_ok(*h.m, R"({"memory": {"limit": 2000, "swap": 4000}})", true);
     CHECK(h.writes() == std::vector<std::string>{"memory/memory.memsw.limit_in_bytes=4000",
                                                  "memory/memory.limit_in_bytes=2000"});
     h.fs->writes.clear();
     // Shrinking below the current limit: the limit first.
     h.files("memory", {{"memory.limit_in_bytes", "268435456"}});
-    apply_ok(h, R"({"memory": {"limit": 67108864, "swap": 134217728}})", true);
+    apply_ok(*h.m, R"({"memory": {"limit": 67108864, "swap": 134217728}})", true);
     CHECK(h.writes() == std::vector<std::string>{"memory/memory.limit_in_bytes=67108864",
                                                  "memory/memory.memsw.limit_in_bytes=134217728"});
     h.fs->writes.clear();
-    apply_ok(h, R"({"memory": {"limit": -1}})", true);
+    apply_ok(*h.m, R"({"memory": {"limit": -1}})", true);
     CHECK(h.writes() == std::vector<std::string>{"memory/memory.memsw.limit_in_bytes=-1",
                                                  "memory/memory.limit_in_bytes=-1"});
 }
@@ -185,11 +158,11 @@ TEST_CASE("v1 memory: EBUSY on the limit and checkBeforeUpdate give runc's messa
           "[cgroups][v1][resources][memory]") {
     Host h;
     h.fs->fail_once[h.dir("memory") + "/memory.limit_in_bytes"] = EBUSY;
-    CHECK(apply_error(h, R"({"memory": {"limit": 500}})") ==
+    CHECK(apply_error(*h.m, R"({"memory": {"limit": 500}})") ==
           "linux.resources.memory.limit: unable to set memory limit to 500 (current usage: "
           "1000, peak usage: 2000)");
     h.fs->writes.clear();
-    CHECK(apply_error(h, R"({"memory": {"limit": 999, "checkBeforeUpdate": true}})", true) ==
+    CHECK(apply_error(*h.m, R"({"memory": {"limit": 999, "checkBeforeUpdate": true}})", true) ==
           "linux.resources.memory.limit: rejecting memory limit 999 below the current usage "
           "1000 (checkBeforeUpdate)");
     CHECK(h.writes().empty());
@@ -199,11 +172,11 @@ TEST_CASE("v1 memory without swap accounting", "[cgroups][v1][resources][memory]
     Host h;
     ::unlink((h.dir("memory") + "/memory.memsw.limit_in_bytes").c_str());
     // No swap asked (swap == limit) or unlimited swap: the limit alone.
-    apply_ok(h, R"({"memory": {"limit": 1000, "swap": 1000}})");
-    apply_ok(h, R"({"memory": {"limit": 1000, "swap": -1}})");
+    apply_ok(*h.m, R"({"memory": {"limit": 1000, "swap": 1000}})");
+    apply_ok(*h.m, R"({"memory": {"limit": 1000, "swap": -1}})");
     CHECK(h.writes() == std::vector<std::string>{"memory/memory.limit_in_bytes=1000",
                                                  "memory/memory.limit_in_bytes=1000"});
-    std::string e = apply_error(h, R"({"memory": {"limit": 1000, "swap": 2000}})");
+    std::string e = apply_error(*h.m, R"({"memory": {"limit": 1000, "swap": 2000}})");
     CHECK(e.find("linux.resources.memory.swap: this kernel has no swap accounting") == 0);
 }
 
@@ -211,14 +184,14 @@ TEST_CASE("v1 cpu: a period refused with EINVAL is retried after the quota",
           "[cgroups][v1][resources][cpu]") {
     Host h;
     h.fs->fail_once[h.dir("cpu") + "/cpu.cfs_period_us"] = EINVAL;
-    apply_ok(h, R"({"cpu": {"quota": 5000, "period": 10000}})", true);
+    apply_ok(*h.m, R"({"cpu": {"quota": 5000, "period": 10000}})", true);
     CHECK(h.writes() == std::vector<std::string>{"cpu/cpu.cfs_period_us=10000",
                                                  "cpu/cpu.cfs_quota_us=5000",
                                                  "cpu/cpu.cfs_period_us=10000"});
     CHECK(h.get("cpu", "cpu.cfs_period_us") == "10000");
     // Without a quota to follow, the EINVAL is the answer.
     h.fs->fail_once[h.dir("cpu") + "/cpu.cfs_period_us"] = EINVAL;
-    std::string e = apply_error(h, R"({"cpu": {"period": 10000}})");
+    std::string e = apply_error(*h.m, R"({"cpu": {"period": 10000}})");
     CHECK(e == "linux.resources.cpu.period: write " + h.dir("cpu") +
                    "/cpu.cfs_period_us: Invalid argument");
 }
@@ -226,9 +199,9 @@ TEST_CASE("v1 cpu: a period refused with EINVAL is retried after the quota",
 TEST_CASE("v1 cpuset: cpus outside the parent's are refused before writing",
           "[cgroups][v1][resources][cpuset]") {
     Host h;
-    CHECK(apply_error(h, R"({"cpu": {"cpus": "2-5"}})") ==
+    CHECK(apply_error(*h.m, R"({"cpu": {"cpus": "2-5"}})") ==
           "linux.resources.cpu.cpus: 4,5 are not available (the parent cgroup has 0-3)");
-    CHECK(apply_error(h, R"({"cpu": {"mems": "1"}})") ==
+    CHECK(apply_error(*h.m, R"({"cpu": {"mems": "1"}})") ==
           "linux.resources.cpu.mems: 1 is not available (the parent cgroup has 0)");
     CHECK(h.writes().empty());
 }
@@ -236,7 +209,7 @@ TEST_CASE("v1 cpuset: cpus outside the parent's are refused before writing",
 TEST_CASE("v1 devices: an allow-all list writes a to devices.allow",
           "[cgroups][v1][resources][devices]") {
     Host h;
-    apply_ok(h, R"({"devices": [{"allow": true, "access": "rwm"},
+    apply_ok(*h.m, R"({"devices": [{"allow": true, "access": "rwm"},
                                 {"allow": false, "type": "b", "major": 8, "access": "w"}]})");
     CHECK(h.writes() ==
           std::vector<std::string>{"devices/devices.allow=a", "devices/devices.deny=b 8:* w"});
@@ -245,12 +218,12 @@ TEST_CASE("v1 devices: an allow-all list writes a to devices.allow",
 TEST_CASE("v1: fields of controllers this host lacks are errors naming both",
           "[cgroups][v1][resources]") {
     Host h;
-    CHECK(apply_error(h, R"({"network": {"classID": 5}})") ==
+    CHECK(apply_error(*h.m, R"({"network": {"classID": 5}})") ==
           "linux.resources.network.classID: the net_cls cgroup controller is not mounted on "
           "this host");
-    CHECK(apply_error(h, R"({"rdma": {"mlx5_0": {"hcaHandles": 1}}})") ==
+    CHECK(apply_error(*h.m, R"({"rdma": {"mlx5_0": {"hcaHandles": 1}}})") ==
           "linux.resources.rdma: the rdma cgroup controller is not mounted on this host");
-    CHECK(apply_error(h, R"({"hugepageLimits": [{"pageSize": "2MB", "limit": 0}]})") ==
+    CHECK(apply_error(*h.m, R"({"hugepageLimits": [{"pageSize": "2MB", "limit": 0}]})") ==
           "linux.resources.hugepageLimits: the hugetlb cgroup controller is not mounted on "
           "this host");
     CHECK(h.writes().empty());
@@ -259,17 +232,17 @@ TEST_CASE("v1: fields of controllers this host lacks are errors naming both",
 TEST_CASE("v1 hybrid: unified keys go to cgroup2 only for controllers it offers",
           "[cgroups][v1][resources][unified]") {
     Host h;
-    CHECK(apply_error(h, R"({"unified": {"memory.high": "1000"}})") ==
+    CHECK(apply_error(*h.m, R"({"unified": {"memory.high": "1000"}})") ==
           "linux.resources.unified.memory.high: the memory controller is not available in the "
           "cgroup2 hierarchy of this hybrid host (" +
               h.dir("unified") + ")");
     put(h.dir("unified") + "/cgroup.controllers", "hugetlb\n");
     put(h.dir("unified") + "/hugetlb.2MB.max", "max");
-    apply_ok(h, R"({"unified": {"hugetlb.2MB.max": "4194304"}})");
+    apply_ok(*h.m, R"({"unified": {"hugetlb.2MB.max": "4194304"}})");
     CHECK(h.get("unified", "hugetlb.2MB.max") == "4194304");
     // hugepageLimits use cgroup2's hugetlb when v1 has none.
     h.fs->writes.clear();
-    apply_ok(h, R"({"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]})");
+    apply_ok(*h.m, R"({"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]})");
     CHECK(h.writes() == std::vector<std::string>{"unified/hugetlb.2MB.max=2097152"});
 }
 

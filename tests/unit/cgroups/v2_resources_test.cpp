@@ -6,9 +6,11 @@
 #include "cgroups/manager.hpp"
 #include "cgroups/v2/devices_ebpf.hpp"
 #include "tests/fixtures/cgroups/fake_cgroupfs.hpp"
+#include "tests/helpers/cgroups.hpp"
 
 using namespace cove::cgroups;
 using namespace cove::cgroups::testing;
+using namespace cove::test;
 
 namespace {
 
@@ -23,15 +25,7 @@ struct Host {
         make_v2_tree(tmp.path(), "cpuset cpu io memory hugetlb pids rdma");
         put(base + "/cpuset.cpus.effective", "0-3\n");
         put(base + "/cpuset.mems.effective", "0\n");
-        Config cfg;
-        cfg.id = "ctr";
-        cfg.cgroups_path = "/ctr";
-        cfg.root = tmp.path();
-        cfg.mountinfo_path = std::string(COVE_FIXTURES) + "/cgroups/mountinfo.unified";
-        cfg.fs = fs;
-        auto r = make_manager(cfg);
-        REQUIRE(r);
-        m = std::move(*r);
+        m = make_fixture_manager(tmp.path(), "unified", fs);
         REQUIRE(m->create());
         for (const char* f :
              {"memory.max", "memory.low", "memory.swap.max", "memory.high", "cpu.weight", "cpu.max",
@@ -53,32 +47,11 @@ struct Host {
     }
 };
 
-Resources parse(const std::string& text) {
-    auto r = parse_resources(nlohmann::json::parse(text));
-    INFO((r ? std::string() : r.error().to_string()));
-    REQUIRE(r);
-    return std::move(*r);
-}
-
-void apply_ok(Host& h, const std::string& text, bool update = false) {
-    auto r = parse(text);
-    auto st = update ? h.m->update(r) : h.m->apply(r);
-    INFO((st ? std::string() : st.error().to_string()));
-    REQUIRE(st);
-}
-
-std::string apply_error(Host& h, const std::string& text, bool update = false) {
-    auto r = parse(text);
-    auto st = update ? h.m->update(r) : h.m->apply(r);
-    REQUIRE_FALSE(st);
-    return st.error().to_string();
-}
-
 }  // namespace
 
 TEST_CASE("v2 apply writes converted values in runc's order", "[cgroups][v2][resources]") {
     Host h;
-    apply_ok(h, R"({
+    apply_ok(*h.m, R"({
       "memory": {"limit": 67108864, "swap": 100663296, "reservation": 33554432,
                  "kernel": 5, "swappiness": 10},
       "cpu": {"shares": 1024, "quota": 50000, "period": 100000, "burst": 2000, "idle": 1,
@@ -115,43 +88,43 @@ TEST_CASE("v2 apply writes converted values in runc's order", "[cgroups][v2][res
 TEST_CASE("v2 memory: -1 is max, swap equal to limit is no swap",
           "[cgroups][v2][resources][memory]") {
     Host h;
-    apply_ok(h, R"({"memory": {"limit": -1}})");
-    apply_ok(h, R"({"memory": {"limit": 1000, "swap": 1000}})");
-    apply_ok(h, R"({"memory": {"limit": 1000, "swap": -1}})");
+    apply_ok(*h.m, R"({"memory": {"limit": -1}})");
+    apply_ok(*h.m, R"({"memory": {"limit": 1000, "swap": 1000}})");
+    apply_ok(*h.m, R"({"memory": {"limit": 1000, "swap": -1}})");
     CHECK(h.writes() == std::vector<std::string>{"memory.swap.max=max", "memory.max=max",
                                                  "memory.swap.max=0", "memory.max=1000",
                                                  "memory.swap.max=max", "memory.max=1000"});
     h.fs->writes.clear();
-    CHECK(apply_error(h, R"({"memory": {"limit": 1000, "swap": 500}})") ==
+    CHECK(apply_error(*h.m, R"({"memory": {"limit": 1000, "swap": 500}})") ==
           "linux.resources.memory.swap: memory+swap (500) must be >= the memory limit (1000)");
-    CHECK(apply_error(h, R"({"memory": {"limit": 4000, "checkBeforeUpdate": true}})", true) ==
+    CHECK(apply_error(*h.m, R"({"memory": {"limit": 4000, "checkBeforeUpdate": true}})", true) ==
           "linux.resources.memory.limit: rejecting memory limit 4000 below the current usage "
           "5000 (checkBeforeUpdate)");
     CHECK(h.writes().empty());
     // No swap on the host: "no swap" and "unlimited swap" hold without memory.swap.max.
     ::unlink((h.dir + "/memory.swap.max").c_str());
-    apply_ok(h, R"({"memory": {"limit": 1000, "swap": 1000}})");
-    CHECK(apply_error(h, R"({"memory": {"limit": 1000, "swap": 2000}})")
+    apply_ok(*h.m, R"({"memory": {"limit": 1000, "swap": 1000}})");
+    CHECK(apply_error(*h.m, R"({"memory": {"limit": 1000, "swap": 2000}})")
               .find("linux.resources.memory.swap: ") == 0);
 }
 
 TEST_CASE("v2 cpu: quota -1 is max; a period alone keeps max", "[cgroups][v2][resources][cpu]") {
     Host h;
-    apply_ok(h, R"({"cpu": {"quota": -1, "period": 50000}})");
-    apply_ok(h, R"({"cpu": {"quota": 20000}})");
+    apply_ok(*h.m, R"({"cpu": {"quota": -1, "period": 50000}})");
+    apply_ok(*h.m, R"({"cpu": {"quota": 20000}})");
     CHECK(h.writes() == std::vector<std::string>{"cpu.max=max 50000", "cpu.max=20000"});
 }
 
 TEST_CASE("v2 refuses v1-only fields before writing anything", "[cgroups][v2][resources]") {
     Host h;
-    CHECK(apply_error(h, R"({"pids": {"limit": 5}, "cpu": {"realtimeRuntime": 100}})") ==
+    CHECK(apply_error(*h.m, R"({"pids": {"limit": 5}, "cpu": {"realtimeRuntime": 100}})") ==
           "linux.resources.cpu.realtimeRuntime: not supported on cgroup v2");
-    CHECK(apply_error(h, R"({"cpu": {"realtimePeriod": 100}})") ==
+    CHECK(apply_error(*h.m, R"({"cpu": {"realtimePeriod": 100}})") ==
           "linux.resources.cpu.realtimePeriod: not supported on cgroup v2");
-    CHECK(apply_error(h, R"({"network": {"classID": 1}})") ==
+    CHECK(apply_error(*h.m, R"({"network": {"classID": 1}})") ==
           "linux.resources.network.classID: not supported on cgroup v2 (net_cls is a v1 "
           "controller)");
-    CHECK(apply_error(h, R"({"network": {"priorities": [{"name": "eth0", "priority": 1}]}})") ==
+    CHECK(apply_error(*h.m, R"({"network": {"priorities": [{"name": "eth0", "priority": 1}]}})") ==
           "linux.resources.network.priorities: not supported on cgroup v2 (net_prio is a v1 "
           "controller)");
     CHECK(h.writes().empty());
@@ -159,22 +132,22 @@ TEST_CASE("v2 refuses v1-only fields before writing anything", "[cgroups][v2][re
 
 TEST_CASE("v2 errors name the field and the file", "[cgroups][v2][resources]") {
     Host h;
-    CHECK(apply_error(h, R"({"cpu": {"cpus": "0-7"}})") ==
+    CHECK(apply_error(*h.m, R"({"cpu": {"cpus": "0-7"}})") ==
           "linux.resources.cpu.cpus: 4,5,6,7 are not available (the parent cgroup has 0-3)");
-    CHECK(apply_error(h, R"({"hugepageLimits": [{"pageSize": "1GB", "limit": 0}]})") ==
+    CHECK(apply_error(*h.m, R"({"hugepageLimits": [{"pageSize": "1GB", "limit": 0}]})") ==
           "linux.resources.hugepageLimits[1GB]: no hugetlb.1GB.max (no such huge page size, or "
           "the hugetlb controller is not enabled)");
-    CHECK(apply_error(h, R"({"unified": {"misc.max": "x 1"}})") ==
+    CHECK(apply_error(*h.m, R"({"unified": {"misc.max": "x 1"}})") ==
           "linux.resources.unified.misc.max: no such file in " + h.dir +
               " (is the misc controller enabled?)");
     h.fs->deny_write.insert(h.dir + "/pids.max");
-    CHECK(apply_error(h, R"({"pids": {"limit": 5}})") ==
+    CHECK(apply_error(*h.m, R"({"pids": {"limit": 5}})") ==
           "linux.resources.pids.limit: write " + h.dir + "/pids.max: Permission denied");
 }
 
 TEST_CASE("v2 devices become an eBPF program on the cgroup", "[cgroups][v2][resources][devices]") {
     Host h;
-    auto r = parse(R"({"devices": [{"allow": false, "access": "rwm"}]})");
+    auto r = must_parse(R"({"devices": [{"allow": false, "access": "rwm"}]})");
     append_default_device_rules(r);
     REQUIRE(h.m->apply(r));
     REQUIRE(h.fs->device_filters.count(h.dir) == 1);
@@ -189,7 +162,7 @@ TEST_CASE("v2 devices become an eBPF program on the cgroup", "[cgroups][v2][reso
     }
     // No device rules: the filter is left as it is.
     h.fs->device_filters.clear();
-    REQUIRE(h.m->update(parse(R"({"pids": {"limit": 3}})")));
+    REQUIRE(h.m->update(must_parse(R"({"pids": {"limit": 3}})")));
     CHECK(h.fs->device_filters.empty());
 }
 
