@@ -20,60 +20,19 @@
 
 #include "runtime/base/fs.hpp"
 #include "runtime/rootfs/mounts.hpp"
+#include "tests/helpers/mount_ns.hpp"
 #include "tests/helpers/temp_dir.hpp"
 
 namespace rootfs = cove::rootfs;
 namespace spec = cove::spec;
+using cove::test::can_unshare_mounts;
+using cove::test::in_mount_ns;
 
 namespace {
 
 struct TempDir : cove::test::TempDir {
     TempDir() : cove::test::TempDir("cove-priv-mnt") {}
 };
-
-bool can_run() {
-    if (::geteuid() != 0) {
-        WARN("skipped: needs root for mount namespaces");
-        return false;
-    }
-    return true;
-}
-
-// Runs fn in a forked child in a new private mount namespace; returns what fn returned
-// ("ok" or a description of what went wrong), read back through a pipe.
-std::string in_mount_ns(const std::function<std::string()>& fn) {
-    int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::close(fds[0]);
-        std::string out;
-        if (::unshare(CLONE_NEWNS) != 0) {
-            out = std::string("unshare: ") + std::strerror(errno);
-        } else if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-            out = std::string("make / private: ") + std::strerror(errno);
-        } else {
-            try {
-                out = fn();
-            } catch (...) {
-                out = "exception";
-            }
-        }
-        (void)!::write(fds[1], out.data(), out.size());
-        ::_exit(0);
-    }
-    ::close(fds[1]);
-    cove::UniqueFd r(fds[0]);
-    REQUIRE(pid > 0);
-    auto text = cove::fs::read_fd(r.get());
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-        REQUIRE(errno == EINTR);
-    }
-    CHECK(WIFEXITED(status));
-    REQUIRE(text.ok());
-    return *text;
-}
 
 // mount_all of one mount on /mnt of a fresh rootfs, then check(statvfs of it, stat of it).
 std::string mount_one(
@@ -133,7 +92,7 @@ void check_host_clean(const std::string& dir) {
 }  // namespace
 
 TEST_CASE("tmpfs: flags and data string reach the kernel", "[priv][mounts]") {
-    if (!can_run()) {
+    if (!can_unshare_mounts()) {
         return;
     }
     TempDir root;
@@ -152,7 +111,7 @@ TEST_CASE("tmpfs: flags and data string reach the kernel", "[priv][mounts]") {
 }
 
 TEST_CASE("recursive attributes: rro, rnosuid, ratime", "[priv][mounts]") {
-    if (!can_run()) {
+    if (!can_unshare_mounts()) {
         return;
     }
     TempDir root;
@@ -169,7 +128,7 @@ TEST_CASE("recursive attributes: rro, rnosuid, ratime", "[priv][mounts]") {
 // mount_setattr(2) wants MOUNT_ATTR__ATIME in attr_clr with any atime setting in attr_set;
 // cove passes attr_set = MOUNT_ATTR_NOATIME alone and the kernel answers EINVAL.
 TEST_CASE("recursive attributes: rnoatime and rstrictatime", "[priv][mounts]") {
-    if (!can_run()) {
+    if (!can_unshare_mounts()) {
         return;
     }
     TempDir root;
@@ -185,7 +144,7 @@ TEST_CASE("recursive attributes: rnoatime and rstrictatime", "[priv][mounts]") {
 
 // MOUNT_ATTR_RELATIME is 0: without MOUNT_ATTR__ATIME in attr_clr "rrelatime" does nothing.
 TEST_CASE("recursive attributes: rrelatime after noatime", "[priv][mounts]") {
-    if (!can_run()) {
+    if (!can_unshare_mounts()) {
         return;
     }
     TempDir root;
@@ -196,7 +155,7 @@ TEST_CASE("recursive attributes: rrelatime after noatime", "[priv][mounts]") {
 }
 
 TEST_CASE("a read-only bind mount", "[priv][mounts]") {
-    if (!can_run()) {
+    if (!can_unshare_mounts()) {
         return;
     }
     TempDir root;

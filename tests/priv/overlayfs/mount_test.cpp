@@ -19,51 +19,15 @@
 
 #include "overlayfs/overlayfs.hpp"
 #include "runtime/base/fs.hpp"
+#include "tests/helpers/mount_ns.hpp"
 #include "tests/helpers/temp_dir.hpp"
 
 namespace ovl = cove::overlayfs;
 namespace fs = cove::fs;
+using cove::test::can_unshare_mounts;
+using cove::test::in_mount_ns;
 
 namespace {
-
-bool can_run() {
-    if (::geteuid() != 0) {
-        WARN("skipped: needs root for mount namespaces");
-        return false;
-    }
-    return true;
-}
-
-// Runs fn in a forked child in a new private mount namespace; returns what fn returned
-// ("ok" or what went wrong), read back through a pipe.
-std::string in_mount_ns(const std::function<std::string()>& fn) {
-    int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::close(fds[0]);
-        std::string out;
-        if (::unshare(CLONE_NEWNS) != 0 ||
-            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-            out = std::string("unshare: ") + std::strerror(errno);
-        } else {
-            out = fn();
-        }
-        (void)!::write(fds[1], out.data(), out.size());
-        ::_exit(0);
-    }
-    ::close(fds[1]);
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) {
-        out.append(buf, static_cast<size_t>(n));
-    }
-    ::close(fds[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return out;
-}
 
 std::string read(const std::string& path) {
     auto r = fs::read_file(path);
@@ -122,7 +86,7 @@ std::string mount_and_check(const cove::test::TempDir& t, size_t n, ovl::Method 
 }  // namespace
 
 TEST_CASE("overlay of 1, 3 and 150 lowers, every method") {
-    if (!can_run()) {
+    if (!can_unshare_mounts()) {
         return;
     }
     ovl::Features f = ovl::probe();
@@ -150,7 +114,7 @@ TEST_CASE("overlay of 1, 3 and 150 lowers, every method") {
 }
 
 TEST_CASE("read-only overlay without upper") {
-    if (!can_run()) {
+    if (!can_unshare_mounts()) {
         return;
     }
     cove::test::TempDir t("cove-priv-ovl");
@@ -175,7 +139,7 @@ TEST_CASE("read-only overlay without upper") {
 }
 
 TEST_CASE("a missing lower is an error naming it") {
-    if (!can_run()) {
+    if (!can_unshare_mounts()) {
         return;
     }
     cove::test::TempDir t("cove-priv-ovl");
@@ -194,7 +158,7 @@ TEST_CASE("a missing lower is an error naming it") {
 }
 
 TEST_CASE("translated OCI whiteouts hide lower files and directories") {
-    if (!can_run()) {
+    if (!can_unshare_mounts()) {
         return;
     }
     cove::test::TempDir t("cove-priv-ovl");
