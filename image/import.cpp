@@ -8,6 +8,7 @@
 #include "image/unpack.hpp"
 #include "runtime/base/fs.hpp"
 #include "runtime/base/json.hpp"
+#include "runtime/base/units.hpp"
 
 namespace cove::image {
 namespace {
@@ -16,19 +17,6 @@ void say(const PullOptions& o, const std::string& line) {
     if (o.progress) {
         o.progress(line);
     }
-}
-
-std::string human_size(int64_t n) {
-    const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-    double v = static_cast<double>(n);
-    int u = 0;
-    while (v >= 1000 && u < 4) {
-        v /= 1000;
-        ++u;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-    return buf;
 }
 
 Result<std::unique_ptr<SourceReader>> open_reader(const std::string& root,
@@ -150,7 +138,8 @@ Result<ImageRecord> import_image(const std::string& root, const Source& src, con
             say(o, "layer " + d.digest + " already present");
             continue;
         }
-        say(o, "copying blob " + d.digest + (d.size >= 0 ? " (" + human_size(d.size) + ")" : ""));
+        say(o, "copying blob " + d.digest +
+                   (d.size >= 0 ? " (" + human_size(d.size, SizeDigits::kOneDecimal) + ")" : ""));
         COVE_TRY(reader->fetch_blob(root, d), "layer " + d.digest);
         say(o, "unpacking layer " + d.digest);
         COVE_TRY(ensure_layer(root, d.digest, diff_ids[i]), "");

@@ -6,6 +6,7 @@
 
 #include "image/digest.hpp"
 #include "image/image.hpp"
+#include "runtime/base/units.hpp"
 #include "runtime/cli/cli.hpp"
 
 namespace cove::cli {
@@ -14,19 +15,6 @@ namespace {
 struct ImageFlags {
     std::string root;  // --image-root; empty: COVE_IMAGE_ROOT or /var/lib/cove/images
 };
-
-std::string human_size(int64_t n) {
-    const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-    double v = static_cast<double>(n);
-    int u = 0;
-    while (v >= 1000 && u < 4) {
-        v /= 1000;
-        ++u;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.3g %s", v, units[u]);
-    return buf;
-}
 
 void print_rows(const std::vector<std::vector<std::string>>& rows) {
     std::vector<size_t> w;
@@ -115,7 +103,7 @@ void add_ls(CLI::App& image, Cli& cli, std::shared_ptr<ImageFlags> f) {
                     {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
                 for (const auto& r : recs) {
                     rows.push_back({r.repository(), r.tag(), image::short_id(r.config_digest),
-                                    r.created, human_size(r.size)});
+                                    r.created, human_size(r.size, SizeDigits::kThreeSignificant)});
                 }
                 print_rows(rows);
             }
