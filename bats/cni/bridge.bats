@@ -18,21 +18,9 @@ function teardown() {
 	bridge_teardown
 }
 
-# add NETNS CID [IFNAME]: ADD with $CONF; result in $RES.
-function add() {
-	NETNS=$1 CID=$2 IFNAME=${3:-eth0} run cni_exec bridge ADD "$CONF"
-	echo "$output"
-	[ "$status" -eq 0 ]
-	RES=$output
-}
-
 @test "bridge: two containers ping each other and the gateway (IPv4); the result names all three interfaces" {
 	CONF=$(bridge_conf "$(cni_ipam_json 10.201.0.0/24)" '"isGateway":true')
-	ns1=$(cni_make_netns)
-	ns2=$(cni_make_netns)
-	add "$ns1" c1
-	r1=$RES
-	add "$ns2" c2
+	add_two
 	[ "$(jq -r '.interfaces | length' <<<"$r1")" = 3 ]
 	[ "$(jq -r '.interfaces[0].name' <<<"$r1")" = "$BR" ]
 	[[ $(jq -r '.interfaces[1].name' <<<"$r1") == veth* ]]
@@ -55,11 +43,7 @@ function add() {
 
 @test "bridge: IPv6 containers ping each other and the gateway; isDefaultGateway adds ::/0" {
 	CONF=$(bridge_conf "$(cni_ipam_json fd42:cb::/64)" '"isDefaultGateway":true')
-	ns1=$(cni_make_netns)
-	ns2=$(cni_make_netns)
-	add "$ns1" c1
-	r1=$RES
-	add "$ns2" c2
+	add_two
 	ip1=$(jq -r '.ips[0].address' <<<"$r1")
 	ip2=$(jq -r '.ips[0].address' <<<"$RES")
 	[[ $ip1 == fd42:cb::* ]]
@@ -74,10 +58,7 @@ function add() {
 @test "bridge: dual stack gets one address per family and reaches both gateways" {
 	ipam=$(printf '{"type":"cove-host-local","dataDir":"%s/ipam","ranges":[[{"subnet":"10.202.0.0/24"}],[{"subnet":"fd42:cc::/64"}]]}' "$CNI_TMP")
 	CONF=$(bridge_conf "$ipam" '"isDefaultGateway":true')
-	ns1=$(cni_make_netns)
-	ns2=$(cni_make_netns)
-	add "$ns1" c1
-	add "$ns2" c2
+	add_two
 	[ "$(jq -r '.ips | length' <<<"$RES")" = 2 ]
 	v4=$(jq -r '.ips[] | select(.address | contains(".")) | .address' <<<"$RES")
 	v6=$(jq -r '.ips[] | select(.address | contains(":")) | .address' <<<"$RES")
@@ -99,10 +80,7 @@ function add() {
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 	ip -n "${ns##*/}" link del eth0
-	NETNS=$ns CID=c1 run cni_exec bridge CHECK "$cconf"
-	echo "$output"
-	[ "$status" -ne 0 ]
-	jq -e '.msg | test("interface eth0 not found in netns")' <<<"$output"
+	fails CHECK "$ns" c1 "$cconf" 'interface eth0 not found in netns'
 }
 
 @test "bridge: CHECK notices a missing address and a missing masquerade rule" {
@@ -112,16 +90,11 @@ function add() {
 	cconf=$(with_prev "$CONF" "$RES")
 	addr=$(jq -r '.ips[0].address' <<<"$RES")
 	ip -n "${ns##*/}" addr del "$addr" dev eth0
-	NETNS=$ns CID=c1 run cni_exec bridge CHECK "$cconf"
-	[ "$status" -ne 0 ]
-	jq -e '.msg | test("lacks address")' <<<"$output"
+	fails CHECK "$ns" c1 "$cconf" 'lacks address'
 	ip -n "${ns##*/}" addr add "$addr" dev eth0
 	ip -n "${ns##*/}" route add default via 10.204.0.1 2>/dev/null || true
 	bridge_nft_cleanup "$NET"
-	NETNS=$ns CID=c1 run cni_exec bridge CHECK "$cconf"
-	echo "$output"
-	[ "$status" -ne 0 ]
-	jq -e '.msg | test("masquerade rule")' <<<"$output"
+	fails CHECK "$ns" c1 "$cconf" 'masquerade rule'
 }
 
 @test "bridge: CHECK without prevResult is a config error" {
@@ -134,10 +107,7 @@ function add() {
 
 @test "bridge: DEL removes veth, lease and rules; twice is fine; so is DEL without ADD and with the netns gone" {
 	CONF=$(bridge_conf "$(cni_ipam_json 10.206.0.0/24)" '"isGateway":true,"ipMasq":true')
-	ns1=$(cni_make_netns)
-	ns2=$(cni_make_netns)
-	add "$ns1" c1
-	add "$ns2" c2
+	add_two
 	[ "$(bridge_rules ip | wc -l)" = 2 ]
 	[ "$(bridge_leases)" = 2 ]
 	NETNS=$ns1 CID=c1 run cni_exec bridge DEL "$(with_prev "$CONF" "$RES")"
@@ -224,10 +194,7 @@ function add() {
 	ns1=$(cni_make_netns)
 	ns2=$(cni_make_netns)
 	add "$ns1" c1
-	NETNS=$ns2 CID=c2 run cni_exec bridge ADD "$CONF"
-	echo "$output"
-	[ "$status" -ne 0 ]
-	jq -e '.msg | length > 0' <<<"$output"
+	fails ADD "$ns2" c2 "$CONF" '.'
 	[ "$(bridge_ports)" = 1 ]
 	run ! ip -n "${ns2##*/}" link show eth0
 	[ "$(bridge_leases)" = 1 ]
@@ -237,10 +204,7 @@ function add() {
 @test "bridge: a bad ipam config fails with its error and leaves nothing" {
 	CONF=$(bridge_conf "$(printf '{"type":"cove-host-local","subnet":"not-a-subnet","dataDir":"%s/ipam"}' "$CNI_TMP")" '"ipMasq":true')
 	ns=$(cni_make_netns)
-	NETNS=$ns CID=c1 run cni_exec bridge ADD "$CONF"
-	echo "$output"
-	[ "$status" -ne 0 ]
-	jq -e '.msg | test("subnet")' <<<"$output"
+	fails ADD "$ns" c1 "$CONF" 'subnet'
 	[ "$(bridge_ports)" = 0 ]
 	run ! ip -n "${ns##*/}" link show eth0
 	[ "$(bridge_leases)" = 0 ]
@@ -251,10 +215,7 @@ function add() {
 	CONF=$(bridge_conf "$(cni_ipam_json 10.211.0.0/24)")
 	ns=$(cni_make_netns)
 	add "$ns" c1
-	NETNS=$ns CID=c2 run cni_exec bridge ADD "$CONF"
-	echo "$output"
-	[ "$status" -ne 0 ]
-	jq -e '.msg | test("eth0 already exists in netns")' <<<"$output"
+	fails ADD "$ns" c2 "$CONF" 'eth0 already exists in netns'
 	[ "$(bridge_ports)" = 1 ]
 	[ "$(bridge_leases)" = 1 ]
 }
@@ -272,19 +233,13 @@ function add() {
 
 @test "bridge: a missing netns fails ADD and leaves nothing" {
 	CONF=$(bridge_conf "$(cni_ipam_json 10.213.0.0/24)")
-	NETNS=/run/netns/cove-no-such-netns CID=c1 run cni_exec bridge ADD "$CONF"
-	echo "$output"
-	[ "$status" -ne 0 ]
-	jq -e '.msg | test("cove-no-such-netns")' <<<"$output"
+	fails ADD "/run/netns/cove-no-such-netns" c1 "$CONF" 'cove-no-such-netns'
 	[ "$(bridge_leases)" = 0 ]
 }
 
 @test "bridge: GC removes rules and leases of attachments not in cni.dev/valid-attachments" {
 	CONF=$(bridge_conf "$(cni_ipam_json 10.214.0.0/24)" '"isGateway":true,"ipMasq":true')
-	ns1=$(cni_make_netns)
-	ns2=$(cni_make_netns)
-	add "$ns1" c1
-	add "$ns2" c2
+	add_two
 	gconf=$(jq -c '. + {"cni.dev/valid-attachments":[{"containerID":"c2","ifname":"eth0"}]}' <<<"$CONF")
 	run cni_exec bridge GC "$gconf" CNI_CONTAINERID= CNI_NETNS= CNI_IFNAME=
 	echo "$output"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Helpers for bats/cni/bridge.bats on top of helpers.bash: one bridge and one network name per
-# test, configs for cove-bridge, and a teardown that also removes the test's nftables rules.
+# test, configs for cove-bridge, ADD and failing-call steps, and a teardown that also removes
+# the test's nftables rules.
 
 # Per-test names: bridge (<=15 chars) and network (the nft rule tags start with "$NET/").
 function bridge_setup() {
@@ -56,6 +57,33 @@ function bridge_ports() {
 # Leases in the host-local store of the test network.
 function bridge_leases() {
 	find "$CNI_TMP/ipam/$NET" -maxdepth 1 -name '[0-9a-f]*[.:]*' 2>/dev/null | wc -l
+}
+
+# add NETNS CID [IFNAME]: ADD with $CONF; result in $RES.
+function add() {
+	NETNS=$1 CID=$2 IFNAME=${3:-eth0} run cni_exec bridge ADD "$CONF"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	RES=$output
+}
+
+# add_two: containers c1 and c2 in new netns $ns1 and $ns2 (ADD with $CONF); c1's result in
+# $r1, c2's in $RES.
+function add_two() {
+	ns1=$(cni_make_netns)
+	ns2=$(cni_make_netns)
+	add "$ns1" c1
+	r1=$RES
+	add "$ns2" c2
+}
+
+# fails VERB NETNS CID CONF REGEX: that cove-bridge call fails, and its error's msg matches
+# REGEX.
+function fails() {
+	NETNS=$2 CID=$3 run cni_exec bridge "$1" "$4"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	jq -e --arg re "$5" '.msg | test($re)' <<<"$output"
 }
 
 # with_prev CONF RESULT: CONF with prevResult set.
