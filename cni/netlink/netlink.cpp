@@ -206,7 +206,9 @@ Result<Netlink> Netlink::open() {
 }
 
 Status Netlink::request(nl_msg* msg, const std::string& what) {
-    NlCb cb(nl_cb_clone(nl_socket_get_cb(sock_.get())));
+    // nl_socket_get_cb takes a reference: own it, or the socket's cb outlives the socket.
+    NlCb base(nl_socket_get_cb(sock_.get()));
+    NlCb cb(nl_cb_clone(base.get()));
     if (!cb) {
         return errno_error(ENOMEM, what);
     }
