@@ -291,9 +291,6 @@ function requires() {
 		seccomp) grep -q '^Seccomp:' /proc/self/status || skip_me=1 ;;
 		cgroups_v1) [ "$(stat -f -c %t /sys/fs/cgroup)" != 63677270 ] || skip_me=1 ;;
 		ref_runc) [ -n "$REF_RUNC" ] || skip_me=1 ;;
-		# linux.resources, update, pause/resume, events: the cgroups issue (#6). A build
-		# that has `update` has them all.
-		cgroup_resources) "$COVE" --help 2>/dev/null | grep -qE '^ +update ' || skip_me=1 ;;
 		*)
 			fail "BUG: invalid requires $var"
 			return 1

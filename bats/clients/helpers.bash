@@ -279,9 +279,3 @@ no_runtime_state() {
     }
 }
 
-# requires_cgroup_resources: skip unless the runtime has linux.resources, update and pause
-# (cove gets them with the cgroups issue, #6; runc has them).
-requires_cgroup_resources() {
-    "$COVE" --help 2>/dev/null | grep -qE '^ +update ' ||
-        skip "the runtime has no update/pause yet (cgroups issue #6)"
-}
